@@ -1,0 +1,133 @@
+# veilnet - top-level build.
+#
+#   make            build every program into build/
+#   make deps       install the Debian packages that are missing (.ci/packages)
+#   make check      deps + build + every test suite (unit tests under ASan/UBSan)
+#   make demo       deps + build + the 3-node demo cluster
+#   make bench      benchmarks, side by side with the reference plugins
+#   make fuzz       each fuzz target for FUZZ_SECONDS (default 60)
+#   make install    DESTDIR/PREFIX aware; veilnet goes to /opt/cni/bin
+#
+# Each program lives in its own directory with a module.mk naming it; the
+# code they share is lib/ (built once as build/libveilnet.a), with its
+# headers in include/veilnet/.
+
+BUILD    ?= build
+CC       ?= cc
+CLANG    ?= clang
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CNI_BIN_DIR ?= /opt/cni/bin
+
+PKGS      := libmnl libnftnl jansson libnl-3.0 libnl-route-3.0 libsodium
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+pkglibs    = $(shell pkg-config --libs $(1) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror
+CFLAGS   ?= -O2 -g
+BASEFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -MMD -MP
+SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+
+LIB_PKGS := libmnl libnftnl jansson
+LIB_SRCS := $(wildcard lib/*.c)
+
+MODULES  := plugin netpol overlay netns-harness
+PROGS    :=
+UNIT_TESTS :=
+FUZZERS  :=
+
+.PHONY: all deps check check-run check-unit check-integration demo bench fuzz install clean
+all:
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BASEFLAGS) -c -o $@ $<
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) $(BASEFLAGS) -c -o $@ $<
+
+$(BUILD)/libveilnet.a: $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+	$(AR) rcs $@ $^
+
+$(BUILD)/san/libveilnet.a: $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRCS))
+	$(AR) rcs $@ $^
+
+# Unit tests of lib/ itself: tests/unit/lib/test_*.c
+LIB_TESTS := $(patsubst tests/unit/lib/%.c,$(BUILD)/san/tests/lib/%,$(wildcard tests/unit/lib/test_*.c))
+$(BUILD)/san/tests/lib/%: tests/unit/lib/%.c $(BUILD)/san/libveilnet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) $(BASEFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(call pkglibs,$(LIB_PKGS) cmocka)
+UNIT_TESTS += $(LIB_TESTS)
+
+# module_rules(dir): the program dir/main.c + dir/*.c, its unit tests
+# tests/unit/dir/test_*.c (linked with everything but main.c, under
+# sanitizers) and its fuzz targets tests/fuzz/dir/fuzz_*.c (clang).
+# dir/module.mk sets <dir>_PROG, <dir>_PKGS and optionally <dir>_LDLIBS.
+define module_rules
+$(1)_SRCS := $$(filter-out $(1)/main.c,$$(wildcard $(1)/*.c))
+$(1)_OBJS := $$(patsubst %.c,$(BUILD)/obj/%.o,$$($(1)_SRCS))
+$(1)_SAN_OBJS := $$(patsubst %.c,$(BUILD)/san/%.o,$$($(1)_SRCS))
+$(1)_LIBS = $$(call pkglibs,$$($(1)_PKGS) $(LIB_PKGS)) $$($(1)_LDLIBS)
+ifneq ($$($(1)_PROG),)
+$(BUILD)/$$($(1)_PROG): $(BUILD)/obj/$(1)/main.o $$($(1)_OBJS) $(BUILD)/libveilnet.a
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $$($(1)_LIBS)
+PROGS += $(BUILD)/$$($(1)_PROG)
+endif
+$(1)_TESTS := $$(patsubst tests/unit/$(1)/%.c,$(BUILD)/san/tests/$(1)/%,$$(wildcard tests/unit/$(1)/test_*.c))
+$(BUILD)/san/tests/$(1)/%: tests/unit/$(1)/%.c $$($(1)_SAN_OBJS) $(BUILD)/san/libveilnet.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(SANFLAGS) $$(BASEFLAGS) -o $$@ $$(filter %.c %.o %.a,$$^) $$($(1)_LIBS) $$(call pkglibs,cmocka)
+UNIT_TESTS += $$($(1)_TESTS)
+$(1)_FUZZ := $$(patsubst tests/fuzz/$(1)/%.c,$(BUILD)/fuzz/%,$$(wildcard tests/fuzz/$(1)/fuzz_*.c))
+$(BUILD)/fuzz/%: tests/fuzz/$(1)/%.c $$($(1)_SRCS) $(LIB_SRCS)
+	@mkdir -p $$(dir $$@)
+	$$(CLANG) $$(FUZZFLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude $$(PKG_CFLAGS) -o $$@ $$(filter %.c,$$^) $$($(1)_LIBS)
+FUZZERS += $$($(1)_FUZZ)
+endef
+
+include $(wildcard $(addsuffix /module.mk,$(MODULES)))
+$(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
+
+# Extra build products a module or test area may add (helpers, probes).
+include $(wildcard tests/*.mk)
+
+all: $(PROGS) $(EXTRA_PROGS)
+
+deps:
+	@bash .ci/deps
+
+# make check = deps, then a fresh make (so pkg-config sees what deps installed).
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: all $(UNIT_TESTS) $(FUZZERS)
+	@bash tests/run-suites $(UNIT_TESTS) $(sort $(wildcard tests/integration/*.sh)) $(addprefix fuzz:,$(FUZZERS))
+
+check-unit: all $(UNIT_TESTS)
+	@bash tests/run-suites $(UNIT_TESTS)
+
+check-integration: all
+	@bash tests/run-suites $(sort $(wildcard tests/integration/*.sh))
+
+fuzz: $(FUZZERS)
+	@for f in $(FUZZERS); do echo "== $$f"; $$f -max_total_time=$${FUZZ_SECONDS:-60} -print_final_stats=1 $(BUILD)/fuzz-corpus-$$(basename $$f) || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(CNI_BIN_DIR) $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/veilnet $(DESTDIR)$(CNI_BIN_DIR)/veilnet
+	for p in $(filter-out $(BUILD)/veilnet,$(PROGS)); do install -m 0755 $$p $(DESTDIR)$(PREFIX)/bin/; done
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash netns-harness/demo $(if $(KEEP),--keep)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/bench/run

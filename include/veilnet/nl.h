@@ -1,0 +1,37 @@
+/* nl.h - one netlink socket and request/answer round trips on libmnl.
+ *
+ * A struct vn_nl is owned by whoever opened it and closed with vn_nl_close.
+ * It is bound to the network namespace current at vn_nl_open time, so a
+ * program may open one socket per namespace and keep using it after
+ * switching back.
+ */
+#ifndef VEILNET_NL_H
+#define VEILNET_NL_H
+
+#include <libmnl/libmnl.h>
+#include <veilnet/err.h>
+
+struct vn_nl {
+	struct mnl_socket *sock;
+	unsigned int portid;
+	unsigned int seq;
+	int bus;		/* NETLINK_ROUTE, NETLINK_NETFILTER, NETLINK_GENERIC */
+};
+
+/* Opens and binds a socket on the given bus. Returns 0 or -1 with e set. */
+int vn_nl_open(struct vn_nl *nl, int bus, struct vn_err *e);
+
+/* Closes the socket; safe on a zeroed or already closed struct. */
+void vn_nl_close(struct vn_nl *nl);
+
+/* Next sequence number, for building a message. */
+unsigned int vn_nl_seq(struct vn_nl *nl);
+
+/* Sends len bytes (one message or a batch) and reads answers until the
+ * kernel has acknowledged every message that asked for an ACK, or a dump
+ * ended. cb (may be NULL) runs for each data message. A kernel error is
+ * returned as -1 with errno set and e filled (code 5, naming what). */
+int vn_nl_talk(struct vn_nl *nl, const void *buf, size_t len,
+	       mnl_cb_t cb, void *data, const char *what, struct vn_err *e);
+
+#endif
