@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# veilnet node agent: what the DaemonSet (deploy/daemonset.yaml) runs.
+#
+#   node-agent.sh install   initContainer: CNI binary into /opt/cni/bin and
+#                           this node's conflist into /etc/cni/net.d, both
+#                           atomically (temp file in the target dir + rename)
+#   node-agent.sh run       main container: key, key annotation, then keeps
+#                           mesh and policies in step with the API forever
+#   node-agent.sh health    liveness: both reconcilers are running
+#
+# Environment (defaults in brackets):
+#   NODE_NAME               this node (downward API spec.nodeName) [required]
+#   VEILNET_BIN_DIR         where the image keeps the programs [/opt/veilnet/bin]
+#   VEILNET_CNI_BIN_DIR     host /opt/cni/bin as mounted [/host/opt/cni/bin]
+#   VEILNET_CNI_CONF_DIR    host /etc/cni/net.d as mounted [/host/etc/cni/net.d]
+#   VEILNET_CONFLIST_NAME   [10-veilnet.conflist]
+#   VEILNET_MTU             pod MTU; empty = the plugin derives it [""]
+#   VEILNET_KEY_FILE        private key, mode 0600 [/var/lib/veilnet/wireguard.key]
+#   VEILNET_WG_IFNAME       [veilnet0]    VEILNET_WG_PORT [51820]
+#   VEILNET_RUN_DIR         pid files for `health` [/run/veilnet-agent]
+#   VEILNET_PODCIDR_WAIT    seconds to wait for spec.podCIDRs [120]
+#   KUBECTL                 [kubectl]; in a pod it uses the service account
+#
+# The agent never removes the mesh or the policies when it stops: pods keep
+# their connectivity and their isolation while it restarts, and strict mode
+# keeps cross-node pod traffic from leaving unencrypted meanwhile.
+set -euo pipefail
+
+ANNOTATION=veilnet.dev/wireguard-public-key
+BIN=${VEILNET_BIN_DIR:-/opt/veilnet/bin}
+CNI_BIN_DIR=${VEILNET_CNI_BIN_DIR:-/host/opt/cni/bin}
+CNI_CONF_DIR=${VEILNET_CNI_CONF_DIR:-/host/etc/cni/net.d}
+CONFLIST_NAME=${VEILNET_CONFLIST_NAME:-10-veilnet.conflist}
+KEY_FILE=${VEILNET_KEY_FILE:-/var/lib/veilnet/wireguard.key}
+WG_IFNAME=${VEILNET_WG_IFNAME:-veilnet0}
+WG_PORT=${VEILNET_WG_PORT:-51820}
+RUN_DIR=${VEILNET_RUN_DIR:-/run/veilnet-agent}
+KUBECTL=${KUBECTL:-kubectl}
+
+log() { printf '%s veilnet-agent: %s\n' "$(date -u +%FT%TZ)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+need_node() { [[ -n "${NODE_NAME:-}" ]] || die "NODE_NAME is not set (downward API spec.nodeName)"; }
+
+# install_file SRC DIR NAME MODE: copy SRC to DIR/NAME through a temp file in
+# DIR, so that whoever reads DIR/NAME sees the old file or the new one, whole.
+install_file() {
+	local src=$1 dir=$2 name=$3 mode=$4 tmp
+	tmp=$(mktemp "$dir/.$name.XXXXXX")
+	if ! cat "$src" >"$tmp" || ! chmod "$mode" "$tmp"; then
+		rm -f "$tmp"
+		die "cannot write $tmp"
+	fi
+	sync "$tmp" 2>/dev/null || true
+	if ! mv -f "$tmp" "$dir/$name"; then
+		rm -f "$tmp"
+		die "cannot rename $tmp to $dir/$name"
+	fi
+}
+
+# node_pod_cidrs: prints this node's pod CIDRs, one a line; waits (bounded)
+# for the controller manager to assign them.
+node_pod_cidrs() {
+	local waited=0 wait=${VEILNET_PODCIDR_WAIT:-120} cidrs
+	while :; do
+		cidrs=$("$KUBECTL" get node "$NODE_NAME" \
+			-o jsonpath='{range .spec.podCIDRs[*]}{@}{"\n"}{end}' 2>/dev/null || true)
+		if [[ -z "$cidrs" ]]; then
+			cidrs=$("$KUBECTL" get node "$NODE_NAME" -o jsonpath='{.spec.podCIDR}' 2>/dev/null || true)
+		fi
+		if [[ -n "$cidrs" ]]; then
+			printf '%s\n' "$cidrs"
+			return 0
+		fi
+		((waited < wait)) || die "node $NODE_NAME has no spec.podCIDRs after ${wait}s (is --allocate-node-cidrs on?)"
+		sleep 2
+		waited=$((waited + 2))
+	done
+}
+
+# render_conflist CIDR...: the conflist for this node on stdout. Each CIDR
+# becomes one range set (one per address family). portmap (hostPort) is
+# chained only when the node has it: a missing plugin would fail every ADD.
+render_conflist() {
+	local cidr ranges="" sep="" mtu="" portmap=""
+	for cidr in "$@"; do
+		[[ "$cidr" =~ ^[0-9a-fA-F:.]+/[0-9]{1,3}$ ]] || die "bad pod CIDR '$cidr' on node $NODE_NAME"
+		ranges+="$sep          [{ \"subnet\": \"$cidr\" }]"
+		sep=$',\n'
+	done
+	[[ -n "$ranges" ]] || die "no pod CIDR for node $NODE_NAME"
+	if [[ -n "${VEILNET_MTU:-}" ]]; then
+		[[ "$VEILNET_MTU" =~ ^[0-9]+$ ]] || die "VEILNET_MTU must be a number"
+		mtu=$'\n      "mtu": '"$VEILNET_MTU",
+	fi
+	if [[ -x "$CNI_BIN_DIR/portmap" ]]; then
+		portmap=$',\n    {\n      "type": "portmap",\n      "capabilities": { "portMappings": true }\n    }'
+	fi
+	cat <<EOF
+{
+  "cniVersion": "1.1.0",
+  "name": "veilnet",
+  "plugins": [
+    {
+      "type": "veilnet",$mtu
+      "ipam": {
+        "type": "veilnet",
+        "ranges": [
+$ranges
+        ]
+      }
+    }$portmap
+  ]
+}
+EOF
+}
+
+cmd_install() {
+	local tmp cidrs=()
+	need_node
+	[[ -x "$BIN/veilnet" ]] || die "$BIN/veilnet is missing from the image"
+	mkdir -p "$CNI_BIN_DIR" "$CNI_CONF_DIR"
+	install_file "$BIN/veilnet" "$CNI_BIN_DIR" veilnet 0755
+	log "installed $CNI_BIN_DIR/veilnet"
+	mapfile -t cidrs < <(node_pod_cidrs)
+	tmp=$(mktemp)
+	render_conflist "${cidrs[@]}" >"$tmp"
+	install_file "$tmp" "$CNI_CONF_DIR" "$CONFLIST_NAME" 0644
+	rm -f "$tmp"
+	log "wrote $CNI_CONF_DIR/$CONFLIST_NAME for pod CIDRs ${cidrs[*]}"
+}
+
+# ensure_key: creates the node's key once; prints the public key.
+ensure_key() {
+	mkdir -p "$(dirname "$KEY_FILE")"
+	chmod 0700 "$(dirname "$KEY_FILE")"
+	if [[ ! -s "$KEY_FILE" ]]; then
+		log "creating the node's WireGuard key in $KEY_FILE"
+		"$BIN/veilnet-mesh" genkey --key-file "$KEY_FILE"
+	else
+		"$BIN/veilnet-mesh" pubkey --key-file "$KEY_FILE"
+	fi
+}
+
+publish_key() {
+	local pub=$1
+	[[ "$pub" =~ ^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$ ]] || die "veilnet-mesh printed no valid public key"
+	"$KUBECTL" patch node "$NODE_NAME" --type merge \
+		-p "{\"metadata\":{\"annotations\":{\"$ANNOTATION\":\"$pub\"}}}" >/dev/null ||
+		die "cannot publish the key annotation on node $NODE_NAME"
+	log "published $ANNOTATION=$pub on node $NODE_NAME"
+}
+
+# watch_stream RESOURCE [-A]: one JSON event a line, as long as the watch lasts.
+# Events keep their type (ADDED/MODIFIED/DELETED) so deletions are seen.
+watch_stream() {
+	"$KUBECTL" get "$@" --watch --output-watch-events -o json --request-timeout=0 |
+		jq -c --unbuffered .
+}
+
+# merged STREAM...: several watches into one stdout, an event never split:
+# each line is written under one lock shared by the writers.
+policy_streams() {
+	local lock
+	lock=$(mktemp "$RUN_DIR/policy-lock.XXXXXX")
+	{
+		for r in namespaces pods networkpolicies; do
+			local extra=()
+			[[ $r == namespaces ]] || extra=(-A)
+			watch_stream "$r" "${extra[@]}" | while IFS= read -r line; do
+				flock 9
+				printf '%s\n' "$line"
+				flock -u 9
+			done &
+		done
+		wait
+	} 9>"$lock"
+}
+
+mesh_stream() { watch_stream nodes; }
+
+run_mesh() {
+	mesh_stream | "$BIN/veilnet-mesh" watch --node "$NODE_NAME" --key-file "$KEY_FILE" \
+		--ifname "$WG_IFNAME" --port "$WG_PORT"
+}
+
+run_policy() {
+	policy_streams | "$BIN/veilnet-policy" watch --node "$NODE_NAME"
+}
+
+# supervise NAME FUNC: runs FUNC again whenever it ends (a watch times out,
+# the API server restarts), backing off 1 s doubling to 30 s; a run that
+# lasted more than 60 s resets the backoff.
+supervise() {
+	local name=$1 fn=$2 delay=1 start rc
+	while :; do
+		start=$SECONDS
+		set +e
+		"$fn"
+		rc=$?
+		set -e
+		((SECONDS - start > 60)) && delay=1
+		log "$name reconciler ended (status $rc), restarting in ${delay}s"
+		sleep "$delay"
+		delay=$((delay * 2 > 30 ? 30 : delay * 2))
+	done
+}
+
+cmd_run() {
+	local pub
+	need_node
+	mkdir -p "$RUN_DIR"
+	# Each reconciler in its own process group, so that stopping it stops
+	# its kubectl and jq too.
+	set -m
+	pub=$(ensure_key)
+	publish_key "$pub"
+	supervise mesh run_mesh &
+	echo $! >"$RUN_DIR/mesh.pid"
+	supervise policy run_policy &
+	echo $! >"$RUN_DIR/policy.pid"
+	trap 'log "stopping"; kill -- "-$(cat "$RUN_DIR/mesh.pid")" "-$(cat "$RUN_DIR/policy.pid")" 2>/dev/null; exit 0' TERM INT
+	log "running on node $NODE_NAME (wg $WG_IFNAME port $WG_PORT)"
+	wait
+}
+
+cmd_health() {
+	local f
+	for f in mesh policy; do
+		[[ -s "$RUN_DIR/$f.pid" ]] && kill -0 "$(cat "$RUN_DIR/$f.pid")" 2>/dev/null ||
+			die "$f reconciler is not running"
+	done
+}
+
+case ${1:-} in
+install) cmd_install ;;
+run) cmd_run ;;
+health) cmd_health ;;
+render-conflist) shift; NODE_NAME=${NODE_NAME:-local}; render_conflist "$@" ;;
+*)
+	echo "usage: $0 install|run|health|render-conflist CIDR..." >&2
+	exit 2
+	;;
+esac

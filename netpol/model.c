@@ -1,0 +1,291 @@
+#include <stdlib.h>
+#include <string.h>
+#include "model.h"
+
+void np_labels_free(struct np_labels *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].value);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+void np_selector_free(struct np_selector *s)
+{
+	np_labels_free(&s->labels);
+	for (size_t i = 0; i < s->n_exprs; i++) {
+		free(s->exprs[i].key);
+		for (size_t j = 0; j < s->exprs[i].n_values; j++)
+			free(s->exprs[i].values[j]);
+		free(s->exprs[i].values);
+	}
+	free(s->exprs);
+	s->exprs = NULL;
+	s->n_exprs = 0;
+}
+
+void np_namespace_free(struct np_namespace *n)
+{
+	free(n->name);
+	np_labels_free(&n->labels);
+	memset(n, 0, sizeof(*n));
+}
+
+void np_pod_free(struct np_pod *p)
+{
+	free(p->ns);
+	free(p->name);
+	free(p->node);
+	np_labels_free(&p->labels);
+	for (size_t i = 0; i < p->n_ports; i++)
+		free(p->ports[i].name);
+	free(p->ports);
+	memset(p, 0, sizeof(*p));
+}
+
+static void rule_free(struct np_rule *r)
+{
+	for (size_t i = 0; i < r->n_peers; i++) {
+		np_selector_free(&r->peers[i].pod_sel);
+		np_selector_free(&r->peers[i].ns_sel);
+		free(r->peers[i].except);
+	}
+	free(r->peers);
+	for (size_t i = 0; i < r->n_ports; i++)
+		free(r->ports[i].name);
+	free(r->ports);
+}
+
+void np_policy_free(struct np_policy *p)
+{
+	free(p->ns);
+	free(p->name);
+	np_selector_free(&p->pod_sel);
+	for (int d = 0; d < 2; d++) {
+		for (size_t i = 0; i < p->n_rules[d]; i++)
+			rule_free(&p->rules[d][i]);
+		free(p->rules[d]);
+	}
+	memset(p, 0, sizeof(*p));
+}
+
+void np_object_free(struct np_object *o)
+{
+	switch (o->kind) {
+	case NP_K_NAMESPACE:
+		np_namespace_free(&o->ns);
+		break;
+	case NP_K_POD:
+		np_pod_free(&o->pod);
+		break;
+	case NP_K_POLICY:
+		np_policy_free(&o->pol);
+		break;
+	}
+}
+
+void np_world_free(struct np_world *w)
+{
+	for (size_t i = 0; i < w->n_nss; i++)
+		np_namespace_free(&w->nss[i]);
+	for (size_t i = 0; i < w->n_pods; i++)
+		np_pod_free(&w->pods[i]);
+	for (size_t i = 0; i < w->n_pols; i++)
+		np_policy_free(&w->pols[i]);
+	free(w->nss);
+	free(w->pods);
+	free(w->pols);
+	memset(w, 0, sizeof(*w));
+}
+
+const char *np_labels_get(const struct np_labels *l, const char *key)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(l->v[mid].key, key);
+
+		if (c == 0)
+			return l->v[mid].value;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static bool same(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* Index of the object, or -1. */
+static long find(const struct np_world *w, enum np_kind kind, const char *ns, const char *name)
+{
+	switch (kind) {
+	case NP_K_NAMESPACE:
+		for (size_t i = 0; i < w->n_nss; i++)
+			if (same(w->nss[i].name, name))
+				return (long)i;
+		break;
+	case NP_K_POD:
+		for (size_t i = 0; i < w->n_pods; i++)
+			if (same(w->pods[i].name, name) && same(w->pods[i].ns, ns))
+				return (long)i;
+		break;
+	case NP_K_POLICY:
+		for (size_t i = 0; i < w->n_pols; i++)
+			if (same(w->pols[i].name, name) && same(w->pols[i].ns, ns))
+				return (long)i;
+		break;
+	}
+	return -1;
+}
+
+/* Grows *arr (of elem bytes each, *n used) by one slot; returns it. */
+static void *grow(void **arr, size_t *n, size_t elem)
+{
+	char *p;
+
+	/* Capacity doubles at powers of two, so no separate field is needed. */
+	if (*n == 0 || (*n & (*n - 1)) == 0) {
+		size_t cap = *n ? *n * 2 : 4;
+
+		p = realloc(*arr, cap * elem);
+		if (!p)
+			return NULL;
+		*arr = p;
+	}
+	p = (char *)*arr + *n * elem;
+	memset(p, 0, elem);
+	(*n)++;
+	return p;
+}
+
+int np_world_put(struct np_world *w, struct np_object *o)
+{
+	const char *ns = o->kind == NP_K_POD ? o->pod.ns :
+			 o->kind == NP_K_POLICY ? o->pol.ns : NULL;
+	const char *name = o->kind == NP_K_POD ? o->pod.name :
+			   o->kind == NP_K_POLICY ? o->pol.name : o->ns.name;
+	long at = find(w, o->kind, ns, name);
+	void *slot = NULL;
+
+	switch (o->kind) {
+	case NP_K_NAMESPACE:
+		if (at >= 0)
+			np_namespace_free(&w->nss[at]);
+		slot = at >= 0 ? (void *)&w->nss[at] :
+		       grow((void **)&w->nss, &w->n_nss, sizeof(*w->nss));
+		if (slot)
+			memcpy(slot, &o->ns, sizeof(o->ns));
+		break;
+	case NP_K_POD:
+		if (at >= 0)
+			np_pod_free(&w->pods[at]);
+		slot = at >= 0 ? (void *)&w->pods[at] :
+		       grow((void **)&w->pods, &w->n_pods, sizeof(*w->pods));
+		if (slot)
+			memcpy(slot, &o->pod, sizeof(o->pod));
+		break;
+	case NP_K_POLICY:
+		if (at >= 0)
+			np_policy_free(&w->pols[at]);
+		slot = at >= 0 ? (void *)&w->pols[at] :
+		       grow((void **)&w->pols, &w->n_pols, sizeof(*w->pols));
+		if (slot)
+			memcpy(slot, &o->pol, sizeof(o->pol));
+		break;
+	}
+	if (!slot) {
+		np_object_free(o);
+		return -1;
+	}
+	memset(o, 0, sizeof(*o));
+	return 0;
+}
+
+bool np_world_remove(struct np_world *w, enum np_kind kind, const char *ns, const char *name)
+{
+	long at = find(w, kind, ns, name);
+
+	if (at < 0)
+		return false;
+	switch (kind) {
+	case NP_K_NAMESPACE:
+		np_namespace_free(&w->nss[at]);
+		memmove(&w->nss[at], &w->nss[at + 1], (w->n_nss - (size_t)at - 1) * sizeof(*w->nss));
+		w->n_nss--;
+		break;
+	case NP_K_POD:
+		np_pod_free(&w->pods[at]);
+		memmove(&w->pods[at], &w->pods[at + 1],
+			(w->n_pods - (size_t)at - 1) * sizeof(*w->pods));
+		w->n_pods--;
+		break;
+	case NP_K_POLICY:
+		np_policy_free(&w->pols[at]);
+		memmove(&w->pols[at], &w->pols[at + 1],
+			(w->n_pols - (size_t)at - 1) * sizeof(*w->pols));
+		w->n_pols--;
+		break;
+	}
+	return true;
+}
+
+const struct np_pod *np_world_pod(const struct np_world *w, const char *ns, const char *name)
+{
+	long at = find(w, NP_K_POD, ns, name);
+
+	return at >= 0 ? &w->pods[at] : NULL;
+}
+
+const struct np_namespace *np_world_ns(const struct np_world *w, const char *name)
+{
+	long at = find(w, NP_K_NAMESPACE, NULL, name);
+
+	return at >= 0 ? &w->nss[at] : NULL;
+}
+
+const struct np_pod *np_world_pod_by_ip(const struct np_world *w, const struct vn_addr *addr)
+{
+	for (size_t i = 0; i < w->n_pods; i++)
+		for (size_t j = 0; j < w->pods[i].n_ips; j++)
+			if (vn_addr_cmp(&w->pods[i].ips[j], addr) == 0)
+				return &w->pods[i];
+	return NULL;
+}
+
+const char *np_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case NP_TCP:
+		return "TCP";
+	case NP_UDP:
+		return "UDP";
+	case NP_SCTP:
+		return "SCTP";
+	}
+	return "?";
+}
+
+uint8_t np_proto_parse(const char *s)
+{
+	if (!strcmp(s, "TCP"))
+		return NP_TCP;
+	if (!strcmp(s, "UDP"))
+		return NP_UDP;
+	if (!strcmp(s, "SCTP"))
+		return NP_SCTP;
+	return 0;
+}
+
+const char *np_dir_name(enum np_dir d)
+{
+	return d == NP_INGRESS ? "Ingress" : "Egress";
+}

@@ -1,0 +1,155 @@
+/* keys.c - key generation and the private key file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+#include <veilnet/file.h>
+#include "keys.h"
+
+void keys_generate(struct wg_key *priv)
+{
+	randombytes_buf(priv->b, WG_KEY_LEN);
+	priv->b[0] &= 248;
+	priv->b[31] &= 127;
+	priv->b[31] |= 64;
+}
+
+void keys_public(const struct wg_key *priv, struct wg_key *pub)
+{
+	crypto_scalarmult_curve25519_base(pub->b, priv->b);
+}
+
+static int write_key_fd(int fd, const struct wg_key *priv)
+{
+	char line[WG_KEY_B64_LEN + 1];
+	size_t len;
+	int ret = 0;
+
+	wg_key_to_base64(priv, line);
+	len = strlen(line);
+	line[len++] = '\n';
+	if (write(fd, line, len) != (ssize_t)len || fsync(fd))
+		ret = -1;
+	sodium_memzero(line, sizeof(line));
+	return ret;
+}
+
+static int make_parent(const char *path, struct vn_err *e)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	return vn_mkdir_p(dirname(buf), 0700, e);
+}
+
+static int sync_parent(const char *path)
+{
+	char buf[PATH_MAX];
+	int fd, ret;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	fd = open(dirname(buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = fsync(fd);
+	close(fd);
+	return ret;
+}
+
+int keys_create(const char *path, bool replace, struct wg_key *pub, struct vn_err *e)
+{
+	char tmp[PATH_MAX];
+	struct wg_key priv;
+	int fd, ret = -1;
+
+	if (make_parent(path, e))
+		return -1;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= sizeof(tmp))
+		return vn_errf(e, VN_E_IO, "I/O error", "key path too long: %s", path);
+	fd = mkostemp(tmp, O_CLOEXEC);	/* O_EXCL, mode 0600 */
+	if (fd < 0)
+		return vn_errf(e, VN_E_IO, "I/O error", "create %s: %s", tmp, strerror(errno));
+	keys_generate(&priv);
+	if (fchmod(fd, 0600) || (geteuid() == 0 && fchown(fd, 0, 0)) || write_key_fd(fd, &priv)) {
+		vn_errf(e, VN_E_IO, "I/O error", "write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (replace ? rename(tmp, path) : link(tmp, path)) {
+		if (errno == EEXIST)
+			vn_errf(e, VN_E_INVALID, "key file exists",
+				"%s already exists; it is never overwritten (use --force to replace it)",
+				path);
+		else
+			vn_errf(e, VN_E_IO, "I/O error", "install %s: %s", path, strerror(errno));
+		goto out;
+	}
+	sync_parent(path);
+	keys_public(&priv, pub);
+	ret = 0;
+out:
+	close(fd);
+	if (!replace || ret)
+		unlink(tmp);
+	wg_key_wipe(&priv);
+	return ret;
+}
+
+static int check_mode(int fd, const char *path, struct vn_err *e)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return vn_errf(e, VN_E_IO, "I/O error", "stat %s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return vn_errf(e, VN_E_INVALID, "bad key file", "%s is not a regular file", path);
+	if (st.st_mode & 077)
+		return vn_errf(e, VN_E_INVALID, "bad key file",
+			       "%s has mode %04o: group and others must have no access (chmod 600)",
+			       path, (unsigned int)(st.st_mode & 07777));
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return vn_errf(e, VN_E_INVALID, "bad key file", "%s belongs to uid %u", path,
+			       (unsigned int)st.st_uid);
+	return 0;
+}
+
+int keys_load(const char *path, struct wg_key *priv, struct vn_err *e)
+{
+	char buf[128];
+	ssize_t n;
+	size_t len;
+	int fd, ret = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return vn_errf(e, VN_E_IO, "I/O error", "open key file %s: %s", path,
+			       strerror(errno));
+	if (check_mode(fd, path, e))
+		goto out;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		vn_errf(e, VN_E_IO, "I/O error", "read %s: %s", path, strerror(errno));
+		goto out;
+	}
+	buf[n] = '\0';
+	len = strcspn(buf, "\r\n");
+	if (buf[len] == '\r' || (buf[len] == '\n' && buf[len + 1] != '\0'))
+		len = (size_t)-1;
+	else
+		buf[len] = '\0';
+	if (len == (size_t)-1 || wg_key_from_base64(buf, priv)) {
+		vn_errf(e, VN_E_INVALID, "bad key file",
+			"%s does not hold one base64 WireGuard key", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	sodium_memzero(buf, sizeof(buf));
+	close(fd);
+	return ret;
+}

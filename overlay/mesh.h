@@ -1,0 +1,90 @@
+/* mesh.h - the mesh description: which nodes exist, their underlay
+ * address, WireGuard key and port, and their pod CIDRs.
+ *
+ * Three JSON inputs give the same struct mesh:
+ *  - a Kubernetes NodeList (`kubectl get nodes -o json`, kind NodeList or
+ *    List): metadata.name, spec.podCIDRs (or spec.podCIDR), the first
+ *    InternalIP of status.addresses, the annotations
+ *    veilnet.dev/wireguard-public-key (base64) and, optionally,
+ *    veilnet.dev/wireguard-port (a decimal string; default 51820);
+ *  - a single Node object (kind Node), as `kubectl get node X -o json`;
+ *  - veilnet's own mesh file, for use outside Kubernetes:
+ *      {"kind": "VeilnetMesh", "apiVersion": "veilnet.dev/v1",
+ *       "defaultPort": 51820,
+ *       "nodes": [{"name": "n1", "address": "172.30.0.1", "port": 51820,
+ *                  "publicKey": "<base64>",
+ *                  "podCIDRs": ["10.244.1.0/24", "fd00:10:244:1::/64"]}]}
+ *    where only "name" is required (a node without key or address is known
+ *    for strict mode but gets no peer).
+ *
+ * Errors name the node and the field, e.g.
+ *   node "n2": field "spec.podCIDRs[1]": "10.244.x" is not an IP prefix
+ * Pod CIDRs are stored canonical (host bits cleared).
+ */
+#ifndef VEILNET_OVERLAY_MESH_H
+#define VEILNET_OVERLAY_MESH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include <veilnet/err.h>
+#include <veilnet/prefix.h>
+#include "wg.h"
+
+#define MESH_DEFAULT_PORT 51820
+#define MESH_ANN_KEY "veilnet.dev/wireguard-public-key"
+#define MESH_ANN_PORT "veilnet.dev/wireguard-port"
+#define MESH_MAX_CIDRS 8
+#define MESH_NAME_MAX 254
+
+struct mesh_node {
+	char name[MESH_NAME_MAX];
+	struct vn_addr address;		/* underlay (InternalIP) */
+	bool has_address;
+	uint16_t port;			/* 0: the mesh's default port */
+	struct wg_key public_key;
+	bool has_key;
+	struct vn_prefix pod_cidrs[MESH_MAX_CIDRS];
+	size_t n_pod_cidrs;
+};
+
+struct mesh {
+	struct mesh_node *nodes;
+	size_t n;
+	size_t cap;
+	uint16_t default_port;
+};
+
+/* An empty mesh with the default port. */
+void mesh_init(struct mesh *m);
+
+/* Frees the nodes; m is empty (and usable) after. */
+void mesh_free(struct mesh *m);
+
+/* Parses a NodeList, a Node or a mesh file (see above) and adds its nodes
+ * to m. A name seen twice is an error. Returns 0 or -1 with e set. */
+int mesh_parse(const char *text, size_t len, struct mesh *m, struct vn_err *e);
+
+/* The same on a parsed JSON value. */
+int mesh_parse_json(const json_t *root, struct mesh *m, struct vn_err *e);
+
+/* Reads one Kubernetes Node object. where names it in errors when it
+ * has no name yet (e.g. "items[3]"). */
+int mesh_node_from_k8s(const json_t *obj, const char *where, struct mesh_node *n,
+		       struct vn_err *e);
+
+/* Adds n, or replaces the node of the same name. 0 or -1 (no memory).
+ * *changed (may be NULL) tells whether m differs after. */
+int mesh_upsert(struct mesh *m, const struct mesh_node *n, bool *changed, struct vn_err *e);
+
+/* Removes the node called name; returns true if there was one. */
+bool mesh_remove(struct mesh *m, const char *name);
+
+/* The node called name, or NULL. */
+const struct mesh_node *mesh_find(const struct mesh *m, const char *name);
+
+/* The port a node listens on (its own or the default). */
+uint16_t mesh_node_port(const struct mesh *m, const struct mesh_node *n);
+
+#endif

@@ -1,0 +1,364 @@
+/* ADD: a sequence of steps, each undone in reverse order if a later one
+ * fails, so a failed ADD leaves no link, address, route or reservation. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+#include <veilnet/netns.h>
+#include <veilnet/podguard.h>
+#include "delegate.h"
+#include "netlink.h"
+#include "plugin.h"
+#include "result.h"
+#include "sysctl.h"
+
+#define MTU_OVERHEAD 80		/* WireGuard over IPv6 */
+#define MTU_FALLBACK 1420
+
+struct add {
+	struct plugin *p;
+	struct vn_nl nl;		/* node netns */
+	int netns_fd;
+	struct store store;
+	struct add_result res;
+	int host_index;
+	bool ipv6;
+	bool link_made;
+	bool record_made;
+	json_t *ipam_result;		/* delegated IPAM's answer */
+};
+
+static int step_netns(struct add *a, struct vn_err *e)
+{
+	a->netns_fd = open(a->p->env.netns, O_RDONLY | O_CLOEXEC);
+	if (a->netns_fd < 0)
+		return vn_errf(e, errno == ENOENT ? VN_E_UNKNOWN : VN_E_ENV,
+			       errno == ENOENT ? "container unknown" : "invalid environment variables",
+			       "CNI_NETNS %s: %s", a->p->env.netns, strerror(errno));
+	return vn_nl_open(&a->nl, NETLINK_ROUTE, e);
+}
+
+static struct store_record record_of(const struct add *a)
+{
+	const struct plugin *p = a->p;
+	struct store_record r = {
+		.container_id = p->env.container_id, .ifname = p->env.ifname,
+		.host_ifname = p->host_ifname, .netns = p->env.netns,
+		.pod_namespace = p->args.pod_namespace, .pod_name = p->args.pod_name,
+		.ipam = p->cfg.ipam_builtin ? "veilnet" : p->cfg.ipam_type,
+		.n_ips = a->res.n_ips,
+	};
+
+	memcpy(r.ips, a->res.ips, sizeof(r.ips));
+	return r;
+}
+
+/* Built-in IPAM: reserve (links), then commit (record), under the lock. */
+static int reserve_builtin(struct add *a, struct vn_err *e)
+{
+	struct plugin *p = a->p;
+	struct vn_addr req[2];
+	size_t n_req = plugin_requested_ips(p, req);
+	struct store_record r, old;
+	int ret = -1, got;
+
+	if (store_lock(&a->store, e))
+		return -1;
+	got = store_get_record(&a->store, p->recname, &old, e);
+	if (got < 0)
+		goto out;
+	if (got == 0) {
+		store_record_free(&old);
+		vn_errf(e, VN_E_INVALID, "invalid configuration",
+			"container %s ifname %s is already attached to network %s (DEL it first)",
+			p->env.container_id, p->env.ifname, p->cfg.name);
+		goto out;
+	}
+	if (store_reserve(&a->store, &p->cfg, p->recname, req, n_req, a->res.ips, &a->res.n_ips, e))
+		goto out;
+	r = record_of(a);
+	if (store_put_record(&a->store, p->recname, &r, e)) {
+		store_unlink_ips(&a->store, p->recname, a->res.ips, a->res.n_ips);
+		goto out;
+	}
+	a->record_made = true;
+	ret = 0;
+out:
+	store_unlock(&a->store);
+	return ret;
+}
+
+/* Delegated IPAM: the plugin's ips become /32 and /128 on the pod. */
+static int take_ipam_result(struct add *a, struct vn_err *e)
+{
+	json_t *ips = json_object_get(a->ipam_result, "ips"), *it;
+	size_t i;
+
+	json_array_foreach(ips, i, it) {
+		struct vn_prefix pfx;
+		const char *s = json_string_value(json_object_get(it, "address"));
+
+		if (!s || vn_prefix_parse(s, &pfx) || a->res.n_ips >= STORE_MAX_IPS)
+			return vn_errf(e, VN_E_DECODE, "decoding failure",
+				       "IPAM plugin %s: bad ips[%zu]", a->p->cfg.ipam_type, i);
+		a->res.ips[a->res.n_ips++] = pfx.addr;
+	}
+	if (!a->res.n_ips)
+		return vn_errf(e, VN_E_INVALID, "invalid configuration",
+			       "IPAM plugin %s returned no addresses", a->p->cfg.ipam_type);
+	return 0;
+}
+
+static int reserve_delegated(struct add *a, struct vn_err *e)
+{
+	struct plugin *p = a->p;
+	struct store_record r;
+	int ret;
+
+	if (delegate_run(p->cfg.ipam_type, p->env.path, "ADD", p->input, p->input_len,
+			 &a->ipam_result, e))
+		return -1;
+	if (take_ipam_result(a, e) || store_lock(&a->store, e))
+		goto fail;
+	r = record_of(a);
+	ret = store_put_record(&a->store, p->recname, &r, e);
+	store_unlock(&a->store);
+	if (ret)
+		goto fail;
+	a->record_made = true;
+	return 0;
+fail:
+	delegate_run(p->cfg.ipam_type, p->env.path, "DEL", p->input, p->input_len, NULL, NULL);
+	return -1;
+}
+
+static int step_ipam(struct add *a, struct vn_err *e)
+{
+	struct plugin *p = a->p;
+
+	if (store_open(&a->store, p->cfg.data_dir, true, e))
+		return -1;
+	if (p->cfg.ipam_builtin ? reserve_builtin(a, e) : reserve_delegated(a, e))
+		return -1;
+	for (size_t i = 0; i < a->res.n_ips; i++)
+		a->ipv6 |= a->res.ips[i].family == AF_INET6;
+	vn_logf(&p->log, VN_LOG_DEBUG, "reserved %zu addresses", a->res.n_ips);
+	return 0;
+}
+
+static void undo_ipam(struct add *a)
+{
+	struct plugin *p = a->p;
+	struct vn_err ignored;
+
+	if (!p->cfg.ipam_builtin)
+		delegate_run(p->cfg.ipam_type, p->env.path, "DEL", p->input, p->input_len, NULL,
+			     &ignored);
+	if (a->record_made && store_lock(&a->store, &ignored) == 0) {
+		store_release(&a->store, p->recname, NULL, &ignored);
+		store_unlock(&a->store);
+	}
+}
+
+static int step_node_sysctl(struct add *a, struct vn_err *e)
+{
+	bool v4 = false;
+
+	for (size_t i = 0; i < a->res.n_ips; i++)
+		v4 |= a->res.ips[i].family == AF_INET;
+	if (v4 && sysctl_ensure("net/ipv4/ip_forward", "1", e))
+		return -1;
+	if (a->ipv6 && sysctl_ensure("net/ipv6/conf/all/forwarding", "1", e))
+		return -1;
+	return 0;
+}
+
+static int random_mac(uint8_t mac[6], struct vn_err *e)
+{
+	if (getrandom(mac, 6, 0) != 6)
+		return vn_errf(e, VN_E_IO, "I/O error", "getrandom: %s", strerror(errno));
+	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);	/* unicast, locally administered */
+	return 0;
+}
+
+static int choose_mtu(struct add *a, struct vn_err *e)
+{
+	unsigned int mtu = 0;
+	int found;
+
+	if (a->p->cfg.mtu) {
+		a->res.mtu = a->p->cfg.mtu;
+		return 0;
+	}
+	found = nl_default_route_mtu(&a->nl, &mtu, e);
+	if (found < 0)
+		return -1;
+	a->res.mtu = found == 0 && mtu > MTU_OVERHEAD + 576 ? mtu - MTU_OVERHEAD : MTU_FALLBACK;
+	return 0;
+}
+
+static int step_veth(struct add *a, struct vn_err *e)
+{
+	struct plugin *p = a->p;
+	struct veth_spec v = { .host_name = p->host_ifname, .pod_name = p->env.ifname,
+			       .netns_fd = a->netns_fd };
+
+	if (choose_mtu(a, e) || random_mac(a->res.host_mac, e) || random_mac(a->res.pod_mac, e))
+		return -1;
+	memcpy(v.host_mac, a->res.host_mac, 6);
+	memcpy(v.pod_mac, a->res.pod_mac, 6);
+	v.mtu = a->res.mtu;
+	if (nl_veth_create(&a->nl, &v, e))
+		return vn_err_wrap(e, "host %s, pod %s", p->host_ifname, p->env.ifname);
+	a->link_made = true;
+	return 0;
+}
+
+static void undo_veth(struct add *a)
+{
+	struct vn_err ignored;
+
+	if (a->link_made)
+		nl_link_delete(&a->nl, a->p->host_ifname, &ignored);
+}
+
+static int step_host(struct add *a, struct vn_err *e)
+{
+	struct plugin *p = a->p;
+	struct link_info l;
+	char alias[128];
+	int got;
+
+	if (a->ipv6 && (sysctl_set_if6(p->host_ifname, "accept_dad", "0", e) ||
+			sysctl_ensure_if6(p->host_ifname, "forwarding", "1", e)))
+		return -1;
+	got = nl_link_get(&a->nl, p->host_ifname, 0, &l, e);
+	if (got)
+		return got < 0 ? -1 : vn_errf(e, VN_E_IO, "I/O error", "%s vanished", p->host_ifname);
+	a->host_index = l.index;
+	return nl_host_setup(&a->nl, l.index, plugin_alias(p, alias), a->res.ips, a->res.n_ips, e);
+}
+
+/* Inside the pod netns: DAD off, then up, addresses, neighbours, routes. */
+static int pod_inside(struct add *a, struct vn_err *e)
+{
+	struct plugin *p = a->p;
+	struct vn_nl nl;
+	struct link_info l;
+	int ret = -1, got;
+
+	if (a->ipv6 && sysctl_set_if6(p->env.ifname, "accept_dad", "0", e))
+		return -1;
+	if (vn_nl_open(&nl, NETLINK_ROUTE, e))
+		return -1;
+	got = nl_link_get(&nl, p->env.ifname, 0, &l, e);
+	if (got == 0)
+		ret = nl_pod_setup(&nl, l.index, a->res.ips, a->res.n_ips, a->res.host_mac,
+				   a->res.routes, a->res.n_routes, e);
+	else if (got > 0)
+		vn_errf(e, VN_E_IO, "I/O error", "%s vanished from the pod", p->env.ifname);
+	vn_nl_close(&nl);
+	return ret;
+}
+
+static int step_pod(struct add *a, struct vn_err *e)
+{
+	int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), ret;
+
+	if (saved < 0)
+		return vn_errf(e, VN_E_IO, "I/O error", "open own netns: %s", strerror(errno));
+	result_plan_routes(&a->p->cfg, a->res.ips, a->res.n_ips, a->res.routes, &a->res.n_routes);
+	if (setns(a->netns_fd, CLONE_NEWNET)) {
+		close(saved);
+		return vn_errf(e, VN_E_ENV, "invalid environment variables",
+			       "CNI_NETNS %s: setns: %s", a->p->env.netns, strerror(errno));
+	}
+	ret = pod_inside(a, e);
+	if (vn_netns_leave(saved, ret ? NULL : e))
+		ret = -1;
+	return ret;
+}
+
+static int step_podguard(struct add *a, struct vn_err *e)
+{
+	const char *ns = a->p->args.pod_namespace;
+
+	if (!ns)
+		return 0;	/* not a Kubernetes pod: no namespace policy applies */
+	if (podguard_admit(ns, a->res.ips, a->res.n_ips, e))
+		return vn_err_wrap(e, "podguard");
+	return 0;
+}
+
+static void undo_podguard(struct add *a)
+{
+	struct vn_err ignored;
+
+	if (a->p->args.pod_namespace)
+		podguard_forget(a->res.ips, a->res.n_ips, &ignored);
+}
+
+static int step_result(struct add *a, struct vn_err *e)
+{
+	struct plugin *p = a->p;
+	json_t *ipam_dns = a->ipam_result ? json_object_get(a->ipam_result, "dns") : NULL;
+
+	a->res.host_ifname = p->host_ifname;
+	a->res.pod_ifname = p->env.ifname;
+	a->res.sandbox = p->env.netns;
+	a->res.dns = p->cfg.dns ? p->cfg.dns : (json_is_object(ipam_dns) ? ipam_dns : NULL);
+	p->out = result_build(&a->res, p->cfg.ver, p->cfg.prev_result);
+	return p->out ? 0 : vn_errf(e, VN_E_IO, "I/O error", "out of memory");
+}
+
+struct step {
+	const char *name;
+	int (*run)(struct add *a, struct vn_err *e);
+	void (*undo)(struct add *a);
+};
+
+static const struct step steps[] = {
+	{ "open netns", step_netns, NULL },
+	{ "reserve addresses", step_ipam, undo_ipam },
+	{ "node sysctls", step_node_sysctl, NULL },
+	{ "create veth", step_veth, undo_veth },
+	{ "host side", step_host, NULL },	/* undone with the veth */
+	{ "pod side", step_pod, NULL },		/* undone with the veth */
+	{ "podguard", step_podguard, undo_podguard },
+	{ "result", step_result, NULL },
+};
+
+int cmd_add(struct plugin *p, struct vn_err *e)
+{
+	struct add a = { .p = p, .netns_fd = -1, .store = { .dirfd = -1, .lockfd = -1 } };
+	size_t n = sizeof(steps) / sizeof(steps[0]), i;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		struct timespec t0, t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (steps[i].run(&a, e) == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			vn_logf(&p->log, VN_LOG_DEBUG, "step \"%s\": %ld us", steps[i].name,
+				(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
+			continue;
+		}
+		vn_logf(&p->log, VN_LOG_WARN, "step \"%s\" failed, undoing", steps[i].name);
+		while (i-- > 0)
+			if (steps[i].undo)
+				steps[i].undo(&a);
+		ret = -1;
+		break;
+	}
+	if (a.ipam_result)
+		json_decref(a.ipam_result);
+	store_close(&a.store);
+	vn_nl_close(&a.nl);
+	if (a.netns_fd >= 0)
+		close(a.netns_fd);
+	return ret;
+}

@@ -1,0 +1,3 @@
+# plugin/: the veilnet CNI plugin (build/veilnet).
+plugin_PROG := veilnet
+plugin_PKGS := libmnl jansson

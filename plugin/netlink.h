@@ -1,0 +1,93 @@
+/* netlink.h - the kernel edge: rtnetlink requests for veths, addresses,
+ * routes and neighbours, on a struct vn_nl (lib/nl.h) bound to the netns
+ * that was current when it was opened. Each function is a few messages in
+ * as few round trips as possible; nothing here decides anything.
+ */
+#ifndef PLUGIN_NETLINK_H
+#define PLUGIN_NETLINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <veilnet/err.h>
+#include <veilnet/nl.h>
+#include <veilnet/prefix.h>
+#include "config.h"
+
+struct veth_spec {
+	const char *host_name;		/* created in the socket's netns */
+	uint8_t host_mac[6];
+	const char *pod_name;		/* created directly in netns_fd */
+	uint8_t pod_mac[6];
+	unsigned int mtu;
+	int netns_fd;
+};
+
+struct link_info {
+	int index;
+	unsigned int flags;		/* IFF_* */
+	unsigned int mtu;
+	uint8_t mac[6];
+	char alias[128];
+	char name[16];
+};
+
+/* Creates the veth pair in one request: host end here, pod end already
+ * inside the pod netns under its final name. Nothing is left on failure. */
+int nl_veth_create(struct vn_nl *nl, const struct veth_spec *v, struct vn_err *e);
+
+/* Looks a link up by name (index 0) or index. Returns 0 with *out filled,
+ * 1 if there is no such link, -1 with e set. */
+int nl_link_get(struct vn_nl *nl, const char *name, int index, struct link_info *out,
+		struct vn_err *e);
+
+/* Deletes a link by name. Returns 0 if deleted, 1 if it did not exist. */
+int nl_link_delete(struct vn_nl *nl, const char *name, struct vn_err *e);
+
+/* Retires a link at once: sets it down (which flushes its addresses and
+ * routes) and renames it to tomb, in one batch, leaving the slow kernel
+ * teardown (an RCU grace period, ~20 ms) to nl_link_delete_index later.
+ * Returns 0 with *index set, 1 if there is no such link. */
+int nl_link_retire(struct vn_nl *nl, const char *name, const char *tomb, int *index,
+		   struct vn_err *e);
+
+/* Deletes a link by index. Returns 0 if deleted, 1 if it did not exist. */
+int nl_link_delete_index(struct vn_nl *nl, int index, struct vn_err *e);
+
+/* Host end, one batch: up, alias, IPv4 forwarding + proxy_arp (via
+ * IFLA_AF_SPEC), fe80::1/64 (nodad) if any IPv6 address, and a /32 or /128
+ * route to each pod address. */
+int nl_host_setup(struct vn_nl *nl, int ifindex, const char *alias, const struct vn_addr *ips,
+		  size_t n_ips, struct vn_err *e);
+
+/* Pod end, one batch: up, the /32 and /128 addresses (nodad), permanent
+ * neighbours for the link-local gateways (host_mac) and the routes. */
+int nl_pod_setup(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_t n_ips,
+		 const uint8_t host_mac[6], const struct cfg_route *routes, size_t n_routes,
+		 struct vn_err *e);
+
+/* MTU of the link carrying the default route (IPv4, else IPv6). Returns
+ * 0 with *mtu set, 1 if there is no default route. */
+int nl_default_route_mtu(struct vn_nl *nl, unsigned int *mtu, struct vn_err *e);
+
+/* The route the kernel would match for dst/len in the main table
+ * (RTM_F_FIB_MATCH). found is false if there is none. */
+struct route_match {
+	bool found;
+	unsigned int dst_len;
+	int oif;
+	struct vn_addr gw;		/* family 0 if none */
+};
+int nl_route_match(struct vn_nl *nl, const struct vn_prefix *dst, struct route_match *out,
+		   struct vn_err *e);
+
+/* Addresses on ifindex (both families), at most max. */
+int nl_addr_list(struct vn_nl *nl, int ifindex, struct vn_prefix *out, size_t max, size_t *n,
+		 struct vn_err *e);
+
+/* Calls fn for every link whose name starts with prefix. */
+typedef void (*nl_link_fn)(void *ctx, const struct link_info *l);
+int nl_link_each(struct vn_nl *nl, const char *prefix, nl_link_fn fn, void *ctx,
+		 struct vn_err *e);
+
+#endif

@@ -1,0 +1,451 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <veilnet/file.h>
+#include <veilnet/json.h>
+#include "ipam.h"
+#include "name.h"
+#include "store.h"
+
+#define IO(e, ...) vn_errf(e, VN_E_IO, "I/O error", __VA_ARGS__)
+#define LINK_MAX_NAME (3 + VN_ADDR_STRLEN)
+
+int store_open(struct store *s, const char *dir, bool create, struct vn_err *e)
+{
+	s->dirfd = -1;
+	s->lockfd = -1;
+	snprintf(s->dir, sizeof(s->dir), "%s", dir);
+	if (create && vn_mkdir_p(dir, 0755, e))
+		return -1;
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0)
+		return IO(e, "open data directory %s: %s", dir, strerror(errno));
+	return 0;
+}
+
+void store_close(struct store *s)
+{
+	store_unlock(s);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	s->dirfd = -1;
+}
+
+int store_lock(struct store *s, struct vn_err *e)
+{
+	s->lockfd = openat(s->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lockfd < 0)
+		return IO(e, "open %s/lock: %s", s->dir, strerror(errno));
+	while (flock(s->lockfd, LOCK_EX)) {
+		if (errno == EINTR)
+			continue;
+		IO(e, "lock %s/lock: %s", s->dir, strerror(errno));
+		close(s->lockfd);
+		s->lockfd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+void store_unlock(struct store *s)
+{
+	if (s->lockfd >= 0)
+		close(s->lockfd);	/* closing drops the flock */
+	s->lockfd = -1;
+}
+
+void store_recname(const char *host_ifname, char out[STORE_RECNAME_MAX])
+{
+	snprintf(out, STORE_RECNAME_MAX, "%s.json", host_ifname);
+}
+
+static void link_name(const struct vn_addr *a, char out[LINK_MAX_NAME])
+{
+	char buf[VN_ADDR_STRLEN];
+
+	snprintf(out, LINK_MAX_NAME, "ip-%s", vn_addr_str(a, buf));
+}
+
+static int set_str(json_t *o, const char *key, const char *v)
+{
+	return v ? json_object_set_new(o, key, json_string(v)) : 0;
+}
+
+char *store_record_json(const struct store_record *r)
+{
+	json_t *o = json_object(), *ips = json_array();
+	char buf[VN_ADDR_STRLEN], *text = NULL;
+	int bad = !o || !ips;
+
+	for (size_t i = 0; !bad && i < r->n_ips; i++)
+		bad |= json_array_append_new(ips, json_string(vn_addr_str(&r->ips[i], buf)));
+	if (!bad) {
+		bad |= set_str(o, "containerID", r->container_id);
+		bad |= set_str(o, "ifname", r->ifname);
+		bad |= set_str(o, "hostIfname", r->host_ifname);
+		bad |= set_str(o, "netns", r->netns);
+		bad |= json_object_set(o, "ips", ips);
+		bad |= set_str(o, "K8S_POD_NAMESPACE", r->pod_namespace);
+		bad |= set_str(o, "K8S_POD_NAME", r->pod_name);
+		bad |= set_str(o, "ipam", r->ipam);
+	}
+	if (!bad)
+		text = json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT);
+	json_decref(ips);
+	json_decref(o);
+	return text;
+}
+
+int store_record_parse(const char *text, size_t len, struct store_record *r, struct vn_err *e)
+{
+	json_t *ips, *v;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->root = vn_json_parse(text, len, "record", e);
+	if (!r->root)
+		return -1;
+	if (vn_json_str(r->root, "containerID", true, &r->container_id, "record", e) ||
+	    vn_json_str(r->root, "ifname", true, &r->ifname, "record", e) ||
+	    vn_json_str(r->root, "hostIfname", true, &r->host_ifname, "record", e) ||
+	    vn_json_str(r->root, "netns", false, &r->netns, "record", e) ||
+	    vn_json_str(r->root, "K8S_POD_NAMESPACE", false, &r->pod_namespace, "record", e) ||
+	    vn_json_str(r->root, "K8S_POD_NAME", false, &r->pod_name, "record", e) ||
+	    vn_json_str(r->root, "ipam", false, &r->ipam, "record", e) ||
+	    vn_json_arr(r->root, "ips", true, &ips, "record", e))
+		goto bad;
+	json_array_foreach(ips, i, v) {
+		if (i >= STORE_MAX_IPS || vn_addr_parse(json_string_value(v), &r->ips[i])) {
+			vn_errf(e, VN_E_DECODE, "decoding failure", "record: bad ips[%zu]", i);
+			goto bad;
+		}
+		r->n_ips = i + 1;
+	}
+	return 0;
+bad:
+	e->code = VN_E_DECODE;
+	return -1;
+}
+
+void store_record_free(struct store_record *r)
+{
+	if (r->root)
+		json_decref(r->root);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Reads a small file relative to the data dir into buf; -1 if absent. */
+static ssize_t read_small(int dirfd, const char *name, char *buf, size_t size)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
+/* True if record `target` exists and lists address text `addr`. */
+static bool record_lists(int dirfd, const char *target, const char *addr)
+{
+	char buf[4096], quoted[VN_ADDR_STRLEN + 2];
+
+	if (read_small(dirfd, target, buf, sizeof(buf)) <= 0)
+		return false;
+	snprintf(quoted, sizeof(quoted), "\"%s\"", addr);
+	return strstr(buf, quoted) != NULL;
+}
+
+bool store_ip_taken(struct store *s, const struct vn_addr *a)
+{
+	char name[LINK_MAX_NAME], target[STORE_RECNAME_MAX + 1], buf[VN_ADDR_STRLEN];
+	ssize_t n;
+
+	link_name(a, name);
+	n = readlinkat(s->dirfd, name, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return record_lists(s->dirfd, target, vn_addr_str(a, buf));
+}
+
+static bool taken_cb(void *ctx, const struct vn_addr *a)
+{
+	return store_ip_taken(ctx, a);
+}
+
+/* Reads the round-robin hint for family: the "last" symlink's target is
+ * "<v4>,<v6>" (either may be empty). False if none. */
+static bool read_last(struct store *s, int family, struct vn_addr *out)
+{
+	char buf[2 * VN_ADDR_STRLEN + 2], *comma;
+	ssize_t n = readlinkat(s->dirfd, "last", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	comma = strchr(buf, ',');
+	if (!comma)
+		return false;
+	*comma = '\0';
+	return vn_addr_parse(family == AF_INET ? buf : comma + 1, out) == 0 &&
+	       out->family == family;
+}
+
+/* Replaces the hint with the addresses just handed out (others kept). */
+static void write_last(struct store *s, const struct vn_addr *ips, size_t n)
+{
+	struct vn_addr v4 = { 0 }, v6 = { 0 };
+	char a[VN_ADDR_STRLEN] = "", b[VN_ADDR_STRLEN] = "", text[2 * VN_ADDR_STRLEN + 2];
+	bool have4 = read_last(s, AF_INET, &v4), have6 = read_last(s, AF_INET6, &v6);
+
+	for (size_t i = 0; i < n; i++) {
+		if (ips[i].family == AF_INET)
+			v4 = ips[i], have4 = true;
+		else
+			v6 = ips[i], have6 = true;
+	}
+	if (have4)
+		vn_addr_str(&v4, a);
+	if (have6)
+		vn_addr_str(&v6, b);
+	snprintf(text, sizeof(text), "%s,%s", a, b);
+	/* only a hint: if this fails, allocation restarts at the range start */
+	unlinkat(s->dirfd, "last", 0);
+	if (symlinkat(text, s->dirfd, "last")) {
+	}
+}
+
+/* Points ip-<a> at recname, replacing a stale link. */
+static int make_link(struct store *s, const struct vn_addr *a, const char *recname,
+		     struct vn_err *e)
+{
+	char name[LINK_MAX_NAME];
+
+	link_name(a, name);
+	if (symlinkat(recname, s->dirfd, name) == 0)
+		return 0;
+	if (errno == EEXIST && unlinkat(s->dirfd, name, 0) == 0 &&
+	    symlinkat(recname, s->dirfd, name) == 0)
+		return 0;	/* replaced a stale link */
+	return IO(e, "create %s/%s: %s", s->dir, name, strerror(errno));
+}
+
+void store_unlink_ips(struct store *s, const char *recname, const struct vn_addr *ips, size_t n)
+{
+	char name[LINK_MAX_NAME], target[STORE_RECNAME_MAX + 1];
+
+	for (size_t i = 0; i < n; i++) {
+		ssize_t len;
+
+		link_name(&ips[i], name);
+		len = readlinkat(s->dirfd, name, target, sizeof(target) - 1);
+		if (len < 0)
+			continue;
+		target[len] = '\0';
+		if (strcmp(target, recname) == 0)
+			unlinkat(s->dirfd, name, 0);
+	}
+}
+
+/* Chooses the address for set idx: the requested one or the next free. */
+static int choose(struct store *s, const struct plugin_config *c, size_t idx,
+		  const struct vn_addr *req, size_t n_req, struct vn_addr *out, struct vn_err *e)
+{
+	const struct ipam_rangeset *set = &c->sets[idx];
+	char buf[VN_ADDR_STRLEN];
+	struct vn_addr last;
+
+	for (size_t i = 0; i < n_req; i++) {
+		if (req[i].family != set->family)
+			continue;
+		if (store_ip_taken(s, &req[i]))
+			return vn_errf(e, VN_E_INVALID, "invalid configuration",
+				       "requested address %s is already in use",
+				       vn_addr_str(&req[i], buf));
+		*out = req[i];
+		return 0;
+	}
+	if (ipam_pick(set, read_last(s, set->family, &last) ? &last : NULL, taken_cb, s, out))
+		return vn_errf(e, VN_E_AGAIN, "no IP addresses available",
+			       "every IPv%d address of the range set starting at %s is taken",
+			       set->family == AF_INET ? 4 : 6, vn_addr_str(&set->r[0].start, buf));
+	return 0;
+}
+
+static int check_requests(const struct plugin_config *c, const struct vn_addr *req, size_t n_req,
+			  struct vn_err *e)
+{
+	char buf[VN_ADDR_STRLEN];
+
+	for (size_t i = 0; i < n_req; i++)
+		if (ipam_find_set(c->sets, c->n_sets, &req[i]) < 0)
+			return vn_errf(e, VN_E_INVALID, "invalid configuration",
+				       "requested address %s is not in any range of network %s "
+				       "(or is a network, broadcast or gateway address)",
+				       vn_addr_str(&req[i], buf), c->name);
+	return 0;
+}
+
+int store_reserve(struct store *s, const struct plugin_config *c, const char *recname,
+		  const struct vn_addr *req, size_t n_req, struct vn_addr *out, size_t *n_out,
+		  struct vn_err *e)
+{
+	*n_out = 0;
+	if (check_requests(c, req, n_req, e))
+		return -1;
+	for (size_t i = 0; i < c->n_sets; i++) {
+		if (choose(s, c, i, req, n_req, &out[i], e) || make_link(s, &out[i], recname, e)) {
+			store_unlink_ips(s, recname, out, *n_out);
+			*n_out = 0;
+			return -1;
+		}
+		*n_out = i + 1;
+	}
+	write_last(s, out, *n_out);
+	return 0;
+}
+
+int store_put_record(struct store *s, const char *recname, const struct store_record *r,
+		     struct vn_err *e)
+{
+	char path[CFG_PATH_MAX + STORE_RECNAME_MAX + 2];
+	char *text = store_record_json(r);
+	int ret;
+
+	if (!text)
+		return IO(e, "out of memory");
+	snprintf(path, sizeof(path), "%s/%s", s->dir, recname);
+	ret = vn_write_atomic(path, text, strlen(text), 0644, e);
+	free(text);
+	return ret;
+}
+
+int store_get_record(struct store *s, const char *recname, struct store_record *r,
+		     struct vn_err *e)
+{
+	char buf[4096];
+	ssize_t n;
+
+	memset(r, 0, sizeof(*r));
+	n = read_small(s->dirfd, recname, buf, sizeof(buf));
+	if (n < 0 && errno == ENOENT)
+		return 1;
+	if (n < 0)
+		return IO(e, "read %s/%s: %s", s->dir, recname, strerror(errno));
+	if (store_record_parse(buf, (size_t)n, r, e))
+		return vn_err_wrap(e, "%s/%s", s->dir, recname);
+	return 0;
+}
+
+int store_release(struct store *s, const char *recname, struct store_record *old,
+		  struct vn_err *e)
+{
+	struct store_record r;
+	int got = store_get_record(s, recname, &r, e);
+
+	if (got < 0) {
+		/* unreadable: drop it anyway; its links dangle and are free */
+		memset(&r, 0, sizeof(r));
+	}
+	if (unlinkat(s->dirfd, recname, 0) && errno != ENOENT)
+		return IO(e, "remove %s/%s: %s", s->dir, recname, strerror(errno));
+	store_unlink_ips(s, recname, r.ips, r.n_ips);
+	if (old)
+		*old = r;
+	else
+		store_record_free(&r);
+	return 0;
+}
+
+int store_set_has_free(struct store *s, const struct ipam_rangeset *set)
+{
+	struct vn_addr a;
+
+	return ipam_pick(set, NULL, taken_cb, s, &a);
+}
+
+static bool is_record_name(const char *n)
+{
+	size_t len = strlen(n);
+	char host[HOST_IFNAME_LEN + 1];
+
+	if (len != HOST_IFNAME_LEN + 5 || strcmp(n + HOST_IFNAME_LEN, ".json") != 0)
+		return false;
+	memcpy(host, n, HOST_IFNAME_LEN);
+	host[HOST_IFNAME_LEN] = '\0';
+	return name_is_host_ifname(host);
+}
+
+/* Removes an ip- link unless it is a live reservation. */
+static void gc_link(struct store *s, const char *name)
+{
+	struct vn_addr a;
+
+	if (vn_addr_parse(name + 3, &a) == 0 && store_ip_taken(s, &a))
+		return;
+	unlinkat(s->dirfd, name, 0);
+}
+
+static int gc_records(struct store *s, DIR *d, bool (*keep)(void *, const char *),
+		      store_gc_fn drop, void *ctx, struct vn_err *e)
+{
+	struct dirent *de;
+	int released = 0;
+
+	while ((de = readdir(d))) {
+		struct store_record r;
+
+		if (!is_record_name(de->d_name) || keep(ctx, de->d_name))
+			continue;
+		if (store_release(s, de->d_name, &r, e))
+			return -1;
+		if (drop && r.host_ifname)
+			drop(ctx, &r);
+		store_record_free(&r);
+		released++;
+	}
+	return released;
+}
+
+static void gc_leftovers(struct store *s, DIR *d)
+{
+	struct dirent *de;
+
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "ip-", 3) == 0)
+			gc_link(s, de->d_name);
+		else if (strstr(de->d_name, ".tmp."))
+			unlinkat(s->dirfd, de->d_name, 0);
+	}
+}
+
+int store_gc(struct store *s, bool (*keep)(void *ctx, const char *recname),
+	     store_gc_fn drop, void *ctx, struct vn_err *e)
+{
+	int fd = dup(s->dirfd), released;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return IO(e, "read directory %s: %s", s->dir, strerror(errno));
+	}
+	released = gc_records(s, d, keep, drop, ctx, e);
+	if (released >= 0) {
+		rewinddir(d);
+		gc_leftovers(s, d);
+	}
+	closedir(d);
+	return released;
+}

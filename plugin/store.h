@@ -1,0 +1,121 @@
+/* store.h - the on-disk IPAM store of one network (its data directory).
+ *
+ * Layout of the data directory (default /var/lib/cni/veilnet/<network>):
+ *   lock              flock(2)ed around every change
+ *   vn<13 hex>.json   one record per attachment (container ID + ifname),
+ *                     named after its host interface (name.h); JSON with
+ *                     containerID, ifname, hostIfname, netns, ips,
+ *                     K8S_POD_NAMESPACE, K8S_POD_NAME, ipam
+ *   ip-<address>      symlink to the record holding that address: the
+ *                     reservation of the address
+ *   last              symlink whose target is "<IPv4>,<IPv6>": the last
+ *                     addresses handed out (round-robin hint; losing it
+ *                     only restarts allocation at the range start)
+ *
+ * An address is taken if and only if its ip- link exists, points to an
+ * existing record, and that record lists the address. ADD creates the links
+ * first and then writes the record atomically (vn_write_atomic); DEL removes
+ * the record first and then the links. So a crash at any instant leaves a
+ * consistent store: a dangling or stale link is free again and is replaced
+ * or removed by the next allocation or GC. There is no index that could
+ * disagree with the records. Every function marked "locked" must run
+ * between store_lock and store_unlock.
+ */
+#ifndef PLUGIN_STORE_H
+#define PLUGIN_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+#include <veilnet/err.h>
+#include <veilnet/prefix.h>
+#include "config.h"
+
+#define STORE_MAX_IPS 4
+#define STORE_RECNAME_MAX 32	/* "vn<13 hex>.json" + NUL fits */
+
+struct store {
+	int dirfd;
+	int lockfd;
+	char dir[CFG_PATH_MAX];
+};
+
+/* One attachment's record. Strings borrow from the writer's data, or from
+ * root after store_record_parse (freed by store_record_free). */
+struct store_record {
+	const char *container_id;
+	const char *ifname;
+	const char *host_ifname;
+	const char *netns;
+	const char *pod_namespace;
+	const char *pod_name;
+	const char *ipam;		/* "veilnet" or the delegated plugin */
+	struct vn_addr ips[STORE_MAX_IPS];
+	size_t n_ips;
+	json_t *root;
+};
+
+/* Opens (and with create, makes) the data directory. A zeroed or failed
+ * store is safe to close. Returns 0 or -1 with e set (code 5). */
+int store_open(struct store *s, const char *dir, bool create, struct vn_err *e);
+void store_close(struct store *s);
+
+/* Takes / drops the exclusive lock (released by the kernel if we die). */
+int store_lock(struct store *s, struct vn_err *e);
+void store_unlock(struct store *s);
+
+/* Record file name for a host interface name: "<host>.json". */
+void store_recname(const char *host_ifname, char out[STORE_RECNAME_MAX]);
+
+/* Serializes r (pure). Returns malloc'd text or NULL (out of memory). */
+char *store_record_json(const struct store_record *r);
+
+/* Parses record text (pure). Returns 0 or -1 with e set (code 6). */
+int store_record_parse(const char *text, size_t len, struct store_record *r, struct vn_err *e);
+void store_record_free(struct store_record *r);
+
+/* True if address a is taken (see above). Locked for a reliable answer. */
+bool store_ip_taken(struct store *s, const struct vn_addr *a);
+
+/* Locked. Reserves one address per range set of c for record recname:
+ * requested addresses (req, at most one per family) where given, else the
+ * next free one round-robin. Creates the ip- links; on failure removes the
+ * links it made. Writes the addresses (one per set, in set order) into out.
+ * Errors: code 11 when a range set is exhausted, 7 for a requested
+ * address outside every range or already in use. */
+int store_reserve(struct store *s, const struct plugin_config *c, const char *recname,
+		  const struct vn_addr *req, size_t n_req, struct vn_addr *out, size_t *n_out,
+		  struct vn_err *e);
+
+/* Locked. Writes the record atomically (this commits the reservation). */
+int store_put_record(struct store *s, const char *recname, const struct store_record *r,
+		     struct vn_err *e);
+
+/* Reads a record. Returns 0 (r filled, free it), 1 if there is none, or -1
+ * with e set. */
+int store_get_record(struct store *s, const char *recname, struct store_record *r,
+		     struct vn_err *e);
+
+/* Locked. Removes ip- links of ips that point to recname. */
+void store_unlink_ips(struct store *s, const char *recname, const struct vn_addr *ips, size_t n);
+
+/* Locked. Releases an attachment: removes its record, then its links.
+ * If old is given it receives the record that was there (n_ips 0 and
+ * host_ifname NULL if none; free it). Missing is fine. Returns 0 or -1. */
+int store_release(struct store *s, const char *recname, struct store_record *old,
+		  struct vn_err *e);
+
+/* Locked. Returns 0 if set has a free address now, 1 if exhausted. */
+int store_set_has_free(struct store *s, const struct ipam_rangeset *set);
+
+/* Called by store_gc for each record that is not kept; the record is
+ * released after the call. */
+typedef void (*store_gc_fn)(void *ctx, const struct store_record *r);
+
+/* Locked. Garbage collection: every record whose name keep() rejects is
+ * passed to drop() and released; then stale ip- links and temp files are
+ * removed. Returns the number of records released, or -1 with e set. */
+int store_gc(struct store *s, bool (*keep)(void *ctx, const char *recname),
+	     store_gc_fn drop, void *ctx, struct vn_err *e);
+
+#endif

@@ -1,0 +1,361 @@
+/* Unit tests for overlay plans: the desired device, peer diffs (no-op,
+ * join, leave, key rotation, endpoint change) and route diffs. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "../../../overlay/keys.h"
+#include "../../../overlay/plan.h"
+
+/* Node i: key byte pattern i, address 172.30.0.i, pod CIDRs 10.244.i.0/24
+ * and fd00:10:244:i::/64. */
+static void make_node(struct mesh_node *n, int i, int keybyte)
+{
+	char buf[64];
+
+	memset(n, 0, sizeof(*n));
+	snprintf(n->name, sizeof(n->name), "n%d", i);
+	keys_generate(&n->public_key);
+	memset(n->public_key.b, keybyte, WG_KEY_LEN);
+	n->has_key = true;
+	snprintf(buf, sizeof(buf), "172.30.0.%d", i);
+	vn_addr_parse(buf, &n->address);
+	n->has_address = true;
+	snprintf(buf, sizeof(buf), "10.244.%d.0/24", i);
+	vn_prefix_parse(buf, &n->pod_cidrs[0]);
+	snprintf(buf, sizeof(buf), "fd00:10:244:%d::/64", i);
+	vn_prefix_parse(buf, &n->pod_cidrs[1]);
+	n->n_pod_cidrs = 2;
+}
+
+static void make_mesh(struct mesh *m, int n)
+{
+	struct mesh_node node;
+
+	mesh_init(m);
+	for (int i = 1; i <= n; i++) {
+		make_node(&node, i, i);
+		assert_int_equal(mesh_upsert(m, &node, NULL, NULL), 0);
+	}
+}
+
+static struct wg_key priv1;
+
+static void build(const struct mesh *m, struct plan *p)
+{
+	struct plan_opts o = { .node = "n1" };
+	struct vn_err e = { 0 };
+
+	assert_int_equal(plan_build(m, &o, &priv1, p, &e), 0);
+}
+
+/* The device as it would be after applying everything in want. */
+static void copy_device(const struct wg_device *want, struct wg_device *cur)
+{
+	wg_device_init(cur, "wg");
+	cur->flags = want->flags;
+	cur->private_key = want->private_key;
+	cur->listen_port = want->listen_port;
+	for (size_t i = 0; i < want->n_peers; i++)
+		assert_int_equal(wg_device_copy_peer(cur, &want->peers[i]), 0);
+}
+
+static void desired_device(void **state)
+{
+	struct plan p;
+	struct mesh m;
+	char buf[64];
+
+	(void)state;
+	make_mesh(&m, 3);
+	build(&m, &p);
+	assert_int_equal(p.want.n_peers, 2);
+	assert_true(p.want.flags & WG_DEV_HAS_PRIVATE_KEY);
+	assert_int_equal(p.want.listen_port, 51820);
+	assert_int_equal(p.want.peers[0].public_key.b[0], 2);
+	assert_int_equal(p.want.peers[0].n_allowedips, 2);
+	assert_int_equal(p.want.peers[0].endpoint_port, 51820);
+	assert_string_equal(vn_addr_str(&p.want.peers[0].endpoint, buf), "172.30.0.2");
+	assert_int_equal(p.n_remote, 4);
+	assert_string_equal(vn_prefix_str(&p.remote[0], buf), "10.244.2.0/24");
+	assert_int_equal(p.n_local, 2);
+	assert_true(p.has_probe);
+	assert_string_equal(vn_addr_str(&p.uplink_probe, buf), "172.30.0.2");
+	/* the local node publishes another key than ours: a warning */
+	assert_non_null(strstr(p.warnings, "publish"));
+	plan_free(&p);
+	mesh_free(&m);
+}
+
+static void unfit_nodes_get_no_peer(void **state)
+{
+	struct mesh_node n;
+	struct plan p;
+	struct mesh m;
+
+	(void)state;
+	make_mesh(&m, 2);
+	make_node(&n, 3, 3);
+	n.has_key = false;		/* no annotation */
+	mesh_upsert(&m, &n, NULL, NULL);
+	make_node(&n, 4, 4);
+	n.has_address = false;		/* no InternalIP */
+	mesh_upsert(&m, &n, NULL, NULL);
+	make_node(&n, 5, 7);
+	mesh_upsert(&m, &n, NULL, NULL);
+	make_node(&n, 6, 7);		/* same key as n5 */
+	mesh_upsert(&m, &n, NULL, NULL);
+	build(&m, &p);
+	assert_int_equal(p.want.n_peers, 1);	/* only n2 */
+	assert_int_equal(p.n_remote, 10);	/* but every remote CIDR is routed */
+	assert_non_null(strstr(p.warnings, "\"n3\" has no"));
+	assert_non_null(strstr(p.warnings, "\"n4\" has no InternalIP"));
+	assert_non_null(strstr(p.warnings, "\"n5\" and \"n6\""));
+	plan_free(&p);
+	mesh_free(&m);
+}
+
+static void unknown_local_node(void **state)
+{
+	struct plan_opts o = { .node = "nope" };
+	struct vn_err e = { 0 };
+	struct plan p;
+	struct mesh m;
+
+	(void)state;
+	make_mesh(&m, 2);
+	assert_int_equal(plan_build(&m, &o, &priv1, &p, &e), -1);
+	assert_non_null(strstr(e.details, "\"nope\""));
+	plan_free(&p);
+	mesh_free(&m);
+}
+
+static void diff(const struct wg_device *cur, const struct wg_device *want,
+		 struct wg_device *change, struct peer_counts *c)
+{
+	struct vn_err e = { 0 };
+
+	assert_int_equal(plan_peer_diff(cur, want, change, c, &e), 0);
+}
+
+static void noop_and_fresh(void **state)
+{
+	struct wg_device cur, change, empty;
+	struct peer_counts c;
+	struct plan p;
+	struct mesh m;
+
+	(void)state;
+	make_mesh(&m, 4);
+	build(&m, &p);
+	/* an empty device: key, port and every peer */
+	wg_device_init(&empty, "wg");
+	diff(&empty, &p.want, &change, &c);
+	assert_int_equal(c.device, 2);
+	assert_int_equal(c.added, 3);
+	assert_int_equal(c.removed + c.updated, 0);
+	assert_int_equal(change.n_peers, 3);
+	assert_true(change.peers[0].flags & WG_PEER_REPLACE_ALLOWEDIPS);
+	wg_device_free(&change);
+	/* the device already right: nothing at all */
+	copy_device(&p.want, &cur);
+	diff(&cur, &p.want, &change, &c);
+	assert_int_equal(c.device + c.added + c.removed + c.updated, 0);
+	assert_false(wg_device_has_changes(&change));
+	wg_device_free(&change);
+	/* the same, with allowed IPs in another order: still nothing */
+	{
+		struct vn_prefix t = cur.peers[1].allowedips[0];
+
+		cur.peers[1].allowedips[0] = cur.peers[1].allowedips[1];
+		cur.peers[1].allowedips[1] = t;
+	}
+	diff(&cur, &p.want, &change, &c);
+	assert_int_equal(c.updated, 0);
+	wg_device_free(&change);
+	wg_device_free(&cur);
+	plan_free(&p);
+	mesh_free(&m);
+}
+
+static void join_leave_rotate(void **state)
+{
+	struct wg_device cur, change;
+	struct mesh_node n;
+	struct peer_counts c;
+	struct plan p, p2;
+	struct mesh m;
+
+	(void)state;
+	make_mesh(&m, 4);
+	build(&m, &p);
+	copy_device(&p.want, &cur);
+
+	/* join: n5 appears, one peer added, nothing else */
+	make_node(&n, 5, 5);
+	mesh_upsert(&m, &n, NULL, NULL);
+	build(&m, &p2);
+	diff(&cur, &p2.want, &change, &c);
+	assert_int_equal(c.added, 1);
+	assert_int_equal(c.device + c.removed + c.updated, 0);
+	assert_int_equal(change.n_peers, 1);
+	assert_int_equal(change.peers[0].public_key.b[0], 5);
+	assert_false(change.peers[0].flags & WG_PEER_REMOVE);
+	assert_int_equal(change.peers[0].n_allowedips, 2);
+	wg_device_free(&change);
+	plan_free(&p2);
+
+	/* leave: n3 goes, one removal */
+	mesh_remove(&m, "n5");
+	mesh_remove(&m, "n3");
+	build(&m, &p2);
+	diff(&cur, &p2.want, &change, &c);
+	assert_int_equal(c.removed, 1);
+	assert_int_equal(c.device + c.added + c.updated, 0);
+	assert_int_equal(change.n_peers, 1);
+	assert_int_equal(change.peers[0].public_key.b[0], 3);
+	assert_true(change.peers[0].flags & WG_PEER_REMOVE);
+	wg_device_free(&change);
+	plan_free(&p2);
+
+	/* rotation: n3 back with a new key: old key removed first, new added */
+	make_node(&n, 3, 0x33);
+	mesh_upsert(&m, &n, NULL, NULL);
+	build(&m, &p2);
+	diff(&cur, &p2.want, &change, &c);
+	assert_int_equal(c.removed, 1);
+	assert_int_equal(c.added, 1);
+	assert_int_equal(c.updated + c.device, 0);
+	assert_int_equal(change.n_peers, 2);
+	assert_true(change.peers[0].flags & WG_PEER_REMOVE);
+	assert_int_equal(change.peers[0].public_key.b[0], 3);
+	assert_false(change.peers[1].flags & WG_PEER_REMOVE);
+	assert_int_equal(change.peers[1].public_key.b[0], 0x33);
+	wg_device_free(&change);
+	plan_free(&p2);
+
+	/* n2 moves to another address: an in-place update of that peer only */
+	make_node(&n, 3, 3);
+	mesh_upsert(&m, &n, NULL, NULL);
+	make_node(&n, 2, 2);
+	vn_addr_parse("172.30.0.99", &n.address);
+	mesh_upsert(&m, &n, NULL, NULL);
+	build(&m, &p2);
+	diff(&cur, &p2.want, &change, &c);
+	assert_int_equal(c.updated, 1);
+	assert_int_equal(c.added + c.removed + c.device, 0);
+	assert_true(change.peers[0].flags & WG_PEER_UPDATE_ONLY);
+	assert_true(change.peers[0].flags & WG_PEER_REPLACE_ALLOWEDIPS);
+	wg_device_free(&change);
+	plan_free(&p2);
+
+	wg_device_free(&cur);
+	plan_free(&p);
+	mesh_free(&m);
+}
+
+static void new_private_key_and_port(void **state)
+{
+	struct wg_device cur, change;
+	struct plan_opts o = { .node = "n1", .port = 4000 };
+	struct vn_err e = { 0 };
+	struct peer_counts c;
+	struct wg_key other;
+	struct plan p, p2;
+	struct mesh m;
+
+	(void)state;
+	make_mesh(&m, 2);
+	build(&m, &p);
+	copy_device(&p.want, &cur);
+	keys_generate(&other);
+	assert_int_equal(plan_build(&m, &o, &other, &p2, &e), 0);
+	diff(&cur, &p2.want, &change, &c);
+	assert_int_equal(c.device, 2);
+	assert_int_equal(c.added + c.removed + c.updated, 0);
+	assert_int_equal(change.listen_port, 4000);
+	assert_memory_equal(change.private_key.b, other.b, WG_KEY_LEN);
+	wg_device_free(&change);
+	wg_device_free(&cur);
+	plan_free(&p2);
+	plan_free(&p);
+	mesh_free(&m);
+}
+
+static struct route_entry route(const char *dst, uint32_t oif, uint32_t metric, bool gw)
+{
+	struct route_entry r = { .oif = oif, .metric = metric, .gateway = gw };
+
+	vn_prefix_parse(dst, &r.dst);
+	return r;
+}
+
+static void routes(void **state)
+{
+	struct vn_prefix want[3];
+	struct route_entry cur[8];
+	struct route_op ops[16];
+	char buf[64];
+	size_t n;
+
+	(void)state;
+	vn_prefix_parse("10.244.2.0/24", &want[0]);
+	vn_prefix_parse("10.244.3.0/24", &want[1]);
+	vn_prefix_parse("fd00:10:244:2::/64", &want[2]);
+	assert_int_equal(plan_prefix_sort(want, 3), 3);
+	/* nothing yet: three replaces */
+	assert_int_equal(plan_routes(NULL, 0, want, 3, 9, ops), 3);
+	/* already right, plus unrelated routes: nothing */
+	cur[0] = route("10.244.2.0/24", 9, 0, false);
+	cur[1] = route("10.244.3.0/24", 9, 0, false);
+	cur[2] = route("fd00:10:244:2::/64", 9, 1024, false);
+	cur[3] = route("0.0.0.0/0", 2, 0, true);
+	cur[4] = route("172.30.0.0/24", 2, 0, false);
+	cur[5] = route("fe80::/64", 9, 256, false);
+	cur[5].kernel = true;
+	assert_int_equal(plan_routes(cur, 6, want, 3, 9, ops), 0);
+	/* a plain underlay route in the way: replaced (same metric) */
+	cur[1] = route("10.244.3.0/24", 2, 0, true);
+	n = plan_routes(cur, 6, want, 3, 9, ops);
+	assert_int_equal(n, 1);
+	assert_int_equal(ops[0].op, ROUTE_REPLACE);
+	assert_string_equal(vn_prefix_str(&ops[0].dst, buf), "10.244.3.0/24");
+	/* one with another metric: ours added, that one deleted */
+	cur[1] = route("10.244.3.0/24", 2, 100, true);
+	n = plan_routes(cur, 6, want, 3, 9, ops);
+	assert_int_equal(n, 2);
+	assert_int_equal(ops[0].op, ROUTE_REPLACE);
+	assert_int_equal(ops[1].op, ROUTE_DELETE);
+	assert_int_equal(ops[1].metric, 100);
+	assert_int_equal(ops[1].oif, 2);
+	/* a node left: its route through the device is deleted */
+	cur[1] = route("10.244.3.0/24", 9, 0, false);
+	cur[6] = route("10.244.4.0/24", 9, 0, false);
+	n = plan_routes(cur, 7, want, 3, 9, ops);
+	assert_int_equal(n, 1);
+	assert_int_equal(ops[0].op, ROUTE_DELETE);
+	assert_string_equal(vn_prefix_str(&ops[0].dst, buf), "10.244.4.0/24");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(desired_device),
+		cmocka_unit_test(unfit_nodes_get_no_peer),
+		cmocka_unit_test(unknown_local_node),
+		cmocka_unit_test(noop_and_fresh),
+		cmocka_unit_test(join_leave_rotate),
+		cmocka_unit_test(new_private_key_and_port),
+		cmocka_unit_test(routes),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	keys_generate(&priv1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
