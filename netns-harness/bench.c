@@ -245,7 +245,6 @@ static void print_table(const struct bench *b, const struct result *r, int n,
 			char how[32];
 
 			snprintf(how, sizeof(how), mode ? "%u workers" : "sequential", b->o->workers);
-
 			snprintf(what, sizeof(what), "%s median, %s", names[k], how);
 			row_ms(what, p->lat.median_ms, q ? &q->lat.median_ms : NULL);
 			snprintf(what, sizeof(what), "%s p99, %s", names[k], how);

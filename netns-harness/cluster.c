@@ -223,7 +223,9 @@ out:
 	return rc;
 }
 
-static int plugin_path(const char *given, char *out, size_t len, struct vn_err *e)
+/* The plugin's absolute path into out (PATH_MAX bytes): given as a path,
+ * as a name in /usr/lib/cni, or by default veilnet next to cni-test. */
+static int plugin_path(const char *given, char *out, struct vn_err *e)
 {
 	char buf[PATH_MAX];
 
@@ -239,7 +241,6 @@ static int plugin_path(const char *given, char *out, size_t len, struct vn_err *
 	if (!realpath(given, out) || access(out, X_OK))
 		return vn_errf(e, VN_E_INVALID, "invalid arguments", "plugin %s: %s", given,
 			       strerror(errno ? errno : ENOENT));
-	(void)len;
 	return 0;
 }
 
@@ -252,7 +253,7 @@ int cnt_cluster_create(const struct cnt_opts *o)
 	int lock, rc = 1;
 
 	if (cnt_state_dir(o->cluster, dir, sizeof(dir), &e) ||
-	    plugin_path(o->plugin, plugin, sizeof(plugin), &e))
+	    plugin_path(o->plugin, plugin, &e))
 		return cnt_report(&e);
 	if (o->plugin_conf) {
 		extra = vn_json_parse(o->plugin_conf, strlen(o->plugin_conf), "--plugin-conf", &e);
@@ -325,7 +326,7 @@ static void remove_namespaces(const char **names, size_t n)
 
 int cnt_cluster_destroy(const char *name)
 {
-	char dir[PATH_MAX], extra[CNT_MAX_NODES + 1][64];
+	char dir[PATH_MAX], fallback[CNT_MAX_NODES + 1][64];
 	struct vn_err e = {0};
 	const char **names = NULL;
 	size_t n = 0, cap;
@@ -344,14 +345,15 @@ int cnt_cluster_destroy(const char *name)
 		cnt_state_unlock(lock);
 		return 1;
 	}
-	/* Without a state file: the names a cluster's nodes always have. */
+	/* The underlay and node namespaces by the names they always have (so a
+	 * lost state file leaves nothing behind), then the pods of the state. */
 	for (unsigned int k = 0; k <= CNT_MAX_NODES; k++) {
 		if (k)
-			snprintf(extra[k], sizeof(extra[k]), "%s-n%u", name, k);
+			snprintf(fallback[k], sizeof(fallback[k]), "%s-n%u", name, k);
 		else
-			snprintf(extra[k], sizeof(extra[k]), "%s-ul", name);
-		if (cnt_ns_exists(extra[k]))
-			want_ns(names, &n, cap, extra[k]);
+			snprintf(fallback[k], sizeof(fallback[k]), "%s-ul", name);
+		if (cnt_ns_exists(fallback[k]))
+			want_ns(names, &n, cap, fallback[k]);
 	}
 	json_object_foreach(json_object_get(st, "pods"), key, v)
 		want_ns(names, &n, cap, json_string_value(json_object_get(v, "netns")));

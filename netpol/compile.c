@@ -682,7 +682,8 @@ static void finish(struct cc *c)
 	struct nr_ruleset *rs = c->rs;
 	char text[2048];
 
-	qsort(rs->counters, rs->n_counters, sizeof(char *), str_cmp);
+	if (rs->n_counters)
+		qsort(rs->counters, rs->n_counters, sizeof(char *), str_cmp);
 	for (size_t i = 0; i < rs->n_sets; i++) {
 		nr_set_sort(&rs->sets[i]);
 		rs->info.elements += rs->sets[i].n;

@@ -343,7 +343,7 @@ int np_report_matrix(FILE *f, const struct np_world *w, const char *pods_csv, ui
 	fprintf(f, "%-*s", (int)width + 3, "from\\to");
 	for (size_t j = 0; j < n; j++) {
 		snprintf(name, sizeof(name), "%s/%s", pods[j]->ns, pods[j]->name);
-		fprintf(f, j + 1 < n ? "%-*s" : "%s", (int)cw + 3, name);
+		fprintf(f, "%-*s", j + 1 < n ? (int)cw + 3 : 0, name);
 	}
 	fprintf(f, "\n");
 	for (size_t i = 0; i < n; i++) {

@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
+#include <linux/nsfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <veilnet/netns.h>
@@ -38,6 +40,9 @@ static int step_netns(struct add *a, struct vn_err *e)
 		return vn_errf(e, errno == ENOENT ? VN_E_UNKNOWN : VN_E_ENV,
 			       errno == ENOENT ? "container unknown" : "invalid environment variables",
 			       "CNI_NETNS %s: %s", a->p->env.netns, strerror(errno));
+	if (ioctl(a->netns_fd, NS_GET_NSTYPE) != CLONE_NEWNET)
+		return vn_errf(e, VN_E_ENV, "invalid environment variables",
+			       "CNI_NETNS %s is not a network namespace", a->p->env.netns);
 	return vn_nl_open(&a->nl, NETLINK_ROUTE, e);
 }
 

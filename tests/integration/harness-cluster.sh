@@ -17,6 +17,16 @@ for c in vnh-c vnh-nr vnh-par; do
 done
 ns_left() { ip netns list | awk '{print $1}' | grep -c "^$1-"; }
 state() { jq -r "$2" "/run/cni-test/$1/state.json"; }
+# wait_in_netns PID NETNS: until process PID has entered NETNS (bounded)
+wait_in_netns() {
+	local want i
+	want=$(stat -L -c %i "/var/run/netns/$2")
+	for ((i = 0; i < 250; i++)); do
+		[[ $(stat -L -c %i "/proc/$1/ns/net" 2>/dev/null) == "$want" ]] && return 0
+		sleep 0.02
+	done
+	return 1
+}
 
 # ---- create: namespaces, underlay, addresses, routes
 t_check "cluster create vnh-c with 3 nodes" "$CT" cluster create vnh-c --nodes 3 --plugin ptp
@@ -84,10 +94,7 @@ t_check "the empty namespace is listed" jq -e \
 sleeper=$!
 disown $sleeper
 t_cleanup "kill $sleeper"
-for _ in $(seq 100); do
-	[[ $(readlink /proc/$sleeper/ns/net) == "$(ip netns exec vnh-c-front-web readlink /proc/self/ns/net)" ]] && break
-	sleep 0.02
-done
+t_check "a process runs in pod front/web" wait_in_netns $sleeper vnh-c-front-web
 hostifs=$("$CT" node exec vnh-c n1 -- ip -o link show type veth | wc -l)
 t_check "pod del" "$CT" pod del vnh-c front/web
 t_check "the process in the pod was killed" bash -c "! kill -0 $sleeper 2>/dev/null || grep -q '^State:.*Z' /proc/$sleeper/status"
@@ -126,8 +133,9 @@ t_check "8 distinct addresses" test "$(state vnh-par '[.pods[].ip4] | unique | l
 # ---- destroy: every netns, process and file
 "$CT" node exec vnh-c n3 -- sleep 300 &
 nsleeper=$!
-disown $sleeper
+disown $nsleeper
 t_cleanup "kill $nsleeper"
+t_check "a process runs in node n3" wait_in_netns $nsleeper vnh-c-n3
 t_check "cluster destroy vnh-c" "$CT" cluster destroy vnh-c
 t_check "no vnh-c namespace left" test "$(ns_left vnh-c)" -eq 0
 t_check_not "no /run/cni-test/vnh-c" test -e /run/cni-test/vnh-c

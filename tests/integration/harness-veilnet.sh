@@ -22,8 +22,9 @@ W=$(mktemp -d /tmp/vnh-vn.XXXXXX)
 t_cleanup "rm -rf '$W'"
 ip netns add $NODE
 ip -n $NODE link set lo up
-ip -n $NODE link add eth0 type dummy	# the node's uplink and address
+ip -n $NODE link add eth0 type veth peer name eth0-peer	# the node's uplink and address
 ip -n $NODE addr add 10.250.3.1/24 dev eth0
+ip -n $NODE link set eth0-peer up
 ip -n $NODE link set eth0 up
 ct() { "$CT" exec-in $NODE -- "$CT" "$@" --cache-dir "$W/cache"; }
 
