@@ -130,25 +130,24 @@ cmd_install() {
 	log "wrote $CNI_CONF_DIR/$CONFLIST_NAME for pod CIDRs ${cidrs[*]}"
 }
 
-# ensure_key: creates the node's key once; prints the public key.
+# ensure_key: creates the node's key once (kept across restarts); prints
+# the public key. The private key is never printed.
 ensure_key() {
 	mkdir -p "$(dirname "$KEY_FILE")"
 	chmod 0700 "$(dirname "$KEY_FILE")"
-	if [[ ! -s "$KEY_FILE" ]]; then
-		log "creating the node's WireGuard key in $KEY_FILE"
-		"$BIN/veilnet-mesh" genkey --key-file "$KEY_FILE"
-	else
-		"$BIN/veilnet-mesh" pubkey --key-file "$KEY_FILE"
-	fi
+	"$BIN/veilnet-mesh" init --key-file "$KEY_FILE" || die "cannot create or read the key $KEY_FILE"
 }
 
+# publish_key: the JSON merge patch veilnet-mesh prints for this node's key
+# (and port, when not the default), applied to the Node.
 publish_key() {
-	local pub=$1
-	[[ "$pub" =~ ^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$ ]] || die "veilnet-mesh printed no valid public key"
-	"$KUBECTL" patch node "$NODE_NAME" --type merge \
-		-p "{\"metadata\":{\"annotations\":{\"$ANNOTATION\":\"$pub\"}}}" >/dev/null ||
+	local patch
+	patch=$("$BIN/veilnet-mesh" publish --node "$NODE_NAME" --key-file "$KEY_FILE" --port "$WG_PORT" |
+		grep '^{' | tail -n 1)
+	[[ -n "$patch" ]] || die "veilnet-mesh publish printed no patch"
+	"$KUBECTL" patch node "$NODE_NAME" --type merge -p "$patch" >/dev/null ||
 		die "cannot publish the key annotation on node $NODE_NAME"
-	log "published $ANNOTATION=$pub on node $NODE_NAME"
+	log "published the WireGuard public key $1 on node $NODE_NAME"
 }
 
 # watch_stream RESOURCE [-A]: one JSON event a line, as long as the watch lasts.

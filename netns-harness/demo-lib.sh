@@ -282,7 +282,7 @@ dl_policy_apply() {
 	local node input=$DL_STATE/policy-input.json
 	dl_policy_input "$@" >"$input" || return 1
 	for node in $(dl_nodes); do
-		dl_q "$CNI_TEST" node exec "$DL_NAME" "$node" -- "$VN_POLICY" apply --node "$node" "$input" ||
+		dl_q "$CNI_TEST" node exec "$DL_NAME" "$node" -- "$VN_POLICY" apply --node "$node" -f "$input" ||
 			return 1
 	done
 }
@@ -290,19 +290,21 @@ dl_policy_apply() {
 # dl_matrix_measure PODS...: probes every ordered pair at once (one vn-probe
 # client per source pod, all destinations concurrently, 1 s each); prints
 # one line per source pod: the pod then '.' (accepted) or 'X' (not) per
-# destination, in the order given. A pod to itself is probed too.
+# destination, in the order given; '-' for the pod itself.
 dl_matrix_measure() {
 	local pods=("$@") i targets=() dir
 	dir=$(mktemp -d "$DL_STATE/matrix.XXXXXX")
 	for ((i = 0; i < ${#pods[@]}; i++)); do targets+=("$(dl_target "${pods[i]}")"); done
+	local jobs=()
 	for ((i = 0; i < ${#pods[@]}; i++)); do
 		"$CNI_TEST" pod exec "$DL_NAME" "${pods[i]}" -- "$VN_PROBE" client --timeout 1000 \
 			"${targets[@]}" >"$dir/$i" 2>>"$DL_LOG" &
+		jobs+=($!)
 	done
-	wait
+	wait "${jobs[@]}"  # not a bare wait: the pods' servers are our children too
 	for ((i = 0; i < ${#pods[@]}; i++)); do
 		printf '%s' "${pods[i]}"
-		awk '{printf " %s", ($2 == "ok") ? "." : "X"}' "$dir/$i"
+		awk -v self=$((i + 1)) '{printf " %s", (NR == self) ? "-" : ($2 == "ok") ? "." : "X"}' "$dir/$i"
 		printf '\n'
 	done
 	rm -rf "$dir"
@@ -311,9 +313,11 @@ dl_matrix_measure() {
 # dl_matrix_predict INPUT PODS...: the same table, as veilnet-policy explain
 # --matrix predicts it from the Kubernetes objects in INPUT.
 dl_matrix_predict() {
-	local input=$1
+	local input=$1 out
 	shift
-	"$VN_POLICY" explain --matrix --port "$DL_PORT/TCP" --pods "$(IFS=,; echo "$*")" "$input"
+	out=$("$VN_POLICY" explain --matrix --port "$DL_PORT/TCP" --pods "$(IFS=,; echo "$*")" -f "$input") ||
+		return 1
+	tail -n +2 <<<"$out" # without the header line
 }
 
 # dl_destroy: servers, mesh, cluster and state, whatever is left of them.

@@ -344,6 +344,7 @@ static int peer_sets(struct cc *c, const struct np_policy *pol, const struct np_
 	char ns_txt[480], pod_txt[480], key[1024];
 	struct nr_set *s4, *s6;
 	bool new4, new6;
+	size_t idx4;
 	uint64_t h;
 
 	if (peer->has_ns_sel) {
@@ -361,12 +362,14 @@ static int peer_sets(struct cc *c, const struct np_policy *pol, const struct np_
 	s4 = get_set(c, names[0], AF_INET, NR_KEY_ADDR, false, key, &new4);
 	if (!s4)
 		return -1;
+	idx4 = (size_t)(s4 - c->rs->sets);
+	/* Creating the second set may move the first. */
 	s6 = get_set(c, names[1], AF_INET6, NR_KEY_ADDR, false, key, &new6);
 	if (!s6)
 		return -1;
 	if (!new4)
 		return 0;
-	return np_index_peer_members(&c->ix, pol, peer, s4, s6);
+	return np_index_peer_members(&c->ix, pol, peer, &c->rs->sets[idx4], s6);
 }
 
 static const char *proto_lower(uint8_t proto)

@@ -135,6 +135,15 @@ static bool rule_allows(const struct np_world *w, const struct np_policy *pol,
 	return true;
 }
 
+static int pol_cmp(const void *a, const void *b)
+{
+	const struct np_policy *x = *(const struct np_policy *const *)a;
+	const struct np_policy *y = *(const struct np_policy *const *)b;
+	int c = strcmp(x->ns, y->ns);
+
+	return c ? c : strcmp(x->name, y->name);
+}
+
 /* Decides direction d for pod `self` talking to `peer`. */
 static int decide_side(const struct np_world *w, enum np_dir d, const struct np_endpoint *self,
 		       const struct np_endpoint *peer, const struct np_pod *dst, uint16_t port,
@@ -153,6 +162,8 @@ static int decide_side(const struct np_world *w, enum np_dir d, const struct np_
 			s->pols[s->n_pols++] = &w->pols[i];
 	s->isolated = s->n_pols > 0;
 	s->allowed = !s->isolated;
+	if (s->n_pols > 1)
+		qsort(s->pols, s->n_pols, sizeof(*s->pols), pol_cmp);
 	for (size_t i = 0; i < s->n_pols && !s->allowed; i++) {
 		const struct np_policy *pol = s->pols[i];
 

@@ -61,6 +61,32 @@ int hmap_put(struct hmap *h, uint64_t key, size_t val)
 	}
 }
 
+void hmap_del(struct hmap *h, uint64_t key)
+{
+	size_t i, j;
+
+	if (!h->cap)
+		return;
+	for (i = slot_of(key, h->cap);; i = (i + 1) & (h->cap - 1)) {
+		if (h->vals[i] == SIZE_MAX)
+			return;
+		if (h->keys[i] == key)
+			break;
+	}
+	/* Backward-shift: move later entries of the probe run into the hole. */
+	for (j = (i + 1) & (h->cap - 1); h->vals[j] != SIZE_MAX; j = (j + 1) & (h->cap - 1)) {
+		size_t home = slot_of(h->keys[j], h->cap);
+
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			h->keys[i] = h->keys[j];
+			h->vals[i] = h->vals[j];
+			i = j;
+		}
+	}
+	h->vals[i] = SIZE_MAX;
+	h->n--;
+}
+
 void hmap_free(struct hmap *h)
 {
 	free(h->keys);

@@ -22,6 +22,9 @@ bool hmap_get(const struct hmap *h, uint64_t key, size_t *val);
 /* Inserts or replaces. Returns 0, or -1 if out of memory. */
 int hmap_put(struct hmap *h, uint64_t key, size_t val);
 
+/* Removes key if present. */
+void hmap_del(struct hmap *h, uint64_t key);
+
 void hmap_free(struct hmap *h);
 
 #endif

@@ -98,6 +98,7 @@ void np_world_free(struct np_world *w)
 	free(w->nss);
 	free(w->pods);
 	free(w->pols);
+	hmap_free(&w->idx);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -124,26 +125,49 @@ static bool same(const char *a, const char *b)
 	return strcmp(a ? a : "", b ? b : "") == 0;
 }
 
-/* Index of the object, or -1. */
-static long find(const struct np_world *w, enum np_kind kind, const char *ns, const char *name)
+static uint64_t key_of(enum np_kind kind, const char *ns, const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	unsigned char k = (unsigned char)kind;
+	const char *parts[2] = { ns ? ns : "", name ? name : "" };
+
+	h = (h ^ k) * 0x100000001b3ULL;
+	for (int i = 0; i < 2; i++) {
+		for (const char *p = parts[i]; *p; p++)
+			h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+		h = (h ^ '/') * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static size_t count_of(const struct np_world *w, enum np_kind kind)
+{
+	return kind == NP_K_NAMESPACE ? w->n_nss : kind == NP_K_POD ? w->n_pods : w->n_pols;
+}
+
+/* Does object i of kind have this namespace and name? */
+static bool is(const struct np_world *w, enum np_kind kind, size_t i, const char *ns,
+	       const char *name)
 {
 	switch (kind) {
 	case NP_K_NAMESPACE:
-		for (size_t i = 0; i < w->n_nss; i++)
-			if (same(w->nss[i].name, name))
-				return (long)i;
-		break;
+		return same(w->nss[i].name, name);
 	case NP_K_POD:
-		for (size_t i = 0; i < w->n_pods; i++)
-			if (same(w->pods[i].name, name) && same(w->pods[i].ns, ns))
-				return (long)i;
-		break;
+		return same(w->pods[i].name, name) && same(w->pods[i].ns, ns);
 	case NP_K_POLICY:
-		for (size_t i = 0; i < w->n_pols; i++)
-			if (same(w->pols[i].name, name) && same(w->pols[i].ns, ns))
-				return (long)i;
-		break;
+		return same(w->pols[i].name, name) && same(w->pols[i].ns, ns);
 	}
+	return false;
+}
+
+/* Index of the object, or -1. */
+static long find(const struct np_world *w, enum np_kind kind, const char *ns, const char *name)
+{
+	size_t at;
+
+	if (hmap_get(&w->idx, key_of(kind, ns, name), &at) && at < count_of(w, kind) &&
+	    is(w, kind, at, ns, name))
+		return (long)at;
 	return -1;
 }
 
@@ -167,15 +191,58 @@ static void *grow(void **arr, size_t *n, size_t elem)
 	return p;
 }
 
+static void identity(const struct np_object *o, const char **ns, const char **name)
+{
+	*ns = o->kind == NP_K_POD ? o->pod.ns : o->kind == NP_K_POLICY ? o->pol.ns : NULL;
+	*name = o->kind == NP_K_POD ? o->pod.name : o->kind == NP_K_POLICY ? o->pol.name :
+		o->ns.name;
+}
+
+/* Moves the last object of kind into slot at (swap-remove) and fixes the
+ * index of the moved object. */
+static void fill_hole(struct np_world *w, enum np_kind kind, size_t at)
+{
+	size_t last = count_of(w, kind) - 1;
+	const char *ns = NULL, *name = NULL;
+
+	if (at != last) {
+		switch (kind) {
+		case NP_K_NAMESPACE:
+			w->nss[at] = w->nss[last];
+			name = w->nss[at].name;
+			break;
+		case NP_K_POD:
+			w->pods[at] = w->pods[last];
+			ns = w->pods[at].ns;
+			name = w->pods[at].name;
+			break;
+		case NP_K_POLICY:
+			w->pols[at] = w->pols[last];
+			ns = w->pols[at].ns;
+			name = w->pols[at].name;
+			break;
+		}
+		/* Replacing an existing key never allocates. */
+		hmap_put(&w->idx, key_of(kind, ns, name), at);
+	}
+	if (kind == NP_K_NAMESPACE)
+		w->n_nss--;
+	else if (kind == NP_K_POD)
+		w->n_pods--;
+	else
+		w->n_pols--;
+}
+
 int np_world_put(struct np_world *w, struct np_object *o)
 {
-	const char *ns = o->kind == NP_K_POD ? o->pod.ns :
-			 o->kind == NP_K_POLICY ? o->pol.ns : NULL;
-	const char *name = o->kind == NP_K_POD ? o->pod.name :
-			   o->kind == NP_K_POLICY ? o->pol.name : o->ns.name;
-	long at = find(w, o->kind, ns, name);
+	const char *ns, *name;
+	enum np_kind kind = o->kind;
+	long at;
 	void *slot = NULL;
+	size_t idx;
 
+	identity(o, &ns, &name);
+	at = find(w, o->kind, ns, name);
 	switch (o->kind) {
 	case NP_K_NAMESPACE:
 		if (at >= 0)
@@ -206,7 +273,25 @@ int np_world_put(struct np_world *w, struct np_object *o)
 		np_object_free(o);
 		return -1;
 	}
+	idx = at >= 0 ? (size_t)at : count_of(w, kind) - 1;
 	memset(o, 0, sizeof(*o));
+	if (hmap_put(&w->idx, key_of(kind, ns, name), idx)) {
+		/* Without an index entry the object could not be found again:
+		 * take it out (its strings die with it, so no lookup by them). */
+		switch (kind) {
+		case NP_K_NAMESPACE:
+			np_namespace_free(&w->nss[idx]);
+			break;
+		case NP_K_POD:
+			np_pod_free(&w->pods[idx]);
+			break;
+		case NP_K_POLICY:
+			np_policy_free(&w->pols[idx]);
+			break;
+		}
+		fill_hole(w, kind, idx);
+		return -1;
+	}
 	return 0;
 }
 
@@ -216,25 +301,19 @@ bool np_world_remove(struct np_world *w, enum np_kind kind, const char *ns, cons
 
 	if (at < 0)
 		return false;
+	hmap_del(&w->idx, key_of(kind, ns, name));
 	switch (kind) {
 	case NP_K_NAMESPACE:
 		np_namespace_free(&w->nss[at]);
-		memmove(&w->nss[at], &w->nss[at + 1], (w->n_nss - (size_t)at - 1) * sizeof(*w->nss));
-		w->n_nss--;
 		break;
 	case NP_K_POD:
 		np_pod_free(&w->pods[at]);
-		memmove(&w->pods[at], &w->pods[at + 1],
-			(w->n_pods - (size_t)at - 1) * sizeof(*w->pods));
-		w->n_pods--;
 		break;
 	case NP_K_POLICY:
 		np_policy_free(&w->pols[at]);
-		memmove(&w->pols[at], &w->pols[at + 1],
-			(w->n_pols - (size_t)at - 1) * sizeof(*w->pols));
-		w->n_pols--;
 		break;
 	}
+	fill_hole(w, kind, (size_t)at);
 	return true;
 }
 

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <veilnet/prefix.h>
+#include "hmap.h"
 
 #define NP_NS_LABEL "kubernetes.io/metadata.name"
 #define NP_MAX_IPS 4
@@ -117,6 +118,8 @@ struct np_policy {
 	size_t n_rules[2];
 };
 
+/* The objects, in no particular order (compile and report sort). A
+ * zeroed struct is an empty world. */
 struct np_world {
 	struct np_namespace *nss;
 	size_t n_nss;
@@ -124,6 +127,7 @@ struct np_world {
 	size_t n_pods;
 	struct np_policy *pols;
 	size_t n_pols;
+	struct hmap idx;	/* hash(kind, namespace, name) -> array index */
 };
 
 enum np_kind { NP_K_NAMESPACE, NP_K_POD, NP_K_POLICY };

@@ -941,6 +941,144 @@ out:
 	return rc;
 }
 
+/* ---- big Lists, one item at a time ----
+ *
+ * A List of 10,000 pods is megabytes of JSON; building it as one jansson
+ * tree costs more than everything else together. The scanner below only
+ * finds the spans of the top-level members and of the items, so that each
+ * item is parsed, applied and freed on its own. Anything unusual falls back
+ * to parsing the whole value, which also gives the proper syntax errors. */
+
+static size_t skip_ws(const char *s, size_t len, size_t i)
+{
+	while (i < len && isspace((unsigned char)s[i]))
+		i++;
+	return i;
+}
+
+/* End of the string starting at s[i] == '"', or 0. */
+static size_t skip_string(const char *s, size_t len, size_t i)
+{
+	for (i++; i < len; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return i + 1;
+	}
+	return 0;
+}
+
+/* End of the JSON value starting at s[i], or 0 if it does not end. */
+static size_t skip_value(const char *s, size_t len, size_t i)
+{
+	int depth = 0;
+
+	if (i >= len)
+		return 0;
+	if (s[i] == '"')
+		return skip_string(s, len, i);
+	if (s[i] != '{' && s[i] != '[') {
+		while (i < len && !strchr(",]} \t\r\n", s[i]))
+			i++;
+		return i;
+	}
+	for (; i < len; i++) {
+		if (s[i] == '"') {
+			i = skip_string(s, len, i);
+			if (!i)
+				return 0;
+			i--;
+		} else if (s[i] == '{' || s[i] == '[') {
+			depth++;
+		} else if ((s[i] == '}' || s[i] == ']') && --depth == 0) {
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+struct span {
+	size_t at, end;
+};
+
+/* Finds the "kind" and "items" members of the object at s[i..end).
+ * Returns 0 if the object has the expected shape. */
+static int list_members(const char *s, size_t i, size_t end, struct span *kind,
+			struct span *items)
+{
+	memset(kind, 0, sizeof(*kind));
+	memset(items, 0, sizeof(*items));
+	if (s[i] != '{')
+		return -1;
+	for (i = skip_ws(s, end, i + 1); i < end && s[i] != '}';) {
+		size_t k = i, kend = s[i] == '"' ? skip_string(s, end, i) : 0, v, vend;
+
+		if (!kend)
+			return -1;
+		i = skip_ws(s, end, kend);
+		if (i >= end || s[i] != ':')
+			return -1;
+		v = skip_ws(s, end, i + 1);
+		vend = skip_value(s, end, v);
+		if (!vend)
+			return -1;
+		if (kend - k == 6 && !memcmp(s + k, "\"kind\"", 6))
+			*kind = (struct span){ v, vend };
+		else if (kend - k == 7 && !memcmp(s + k, "\"items\"", 7))
+			*items = (struct span){ v, vend };
+		i = skip_ws(s, end, vend);
+		if (i < end && s[i] == ',')
+			i = skip_ws(s, end, i + 1);
+	}
+	return i < end ? 0 : -1;
+}
+
+static int load_one(struct np_world *w, const char *s, size_t len, const char *source,
+		    struct vn_err *e)
+{
+	json_error_t je;
+	json_t *j = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je);
+	int rc;
+
+	if (!j)
+		return vn_errf(e, VN_E_DECODE, "decoding failure", "%s: line %d column %d: %s",
+			       source, je.line, je.column, je.text);
+	rc = np_apply_value(w, j, NULL, e);
+	json_decref(j);
+	return rc;
+}
+
+/* A List whose items can be taken one by one: 1 done, 0 not such a
+ * List (nothing done), -1 error. */
+static int load_list(struct np_world *w, const char *s, size_t at, size_t end,
+		     const char *source, struct vn_err *e)
+{
+	struct span kind, items;
+	size_t i, n = 0;
+	char k[64];
+
+	if (list_members(s, at, end, &kind, &items) || !kind.end || !items.end ||
+	    s[items.at] != '[' || kind.end - kind.at < 6 || kind.end - kind.at >= sizeof(k) ||
+	    s[kind.at] != '"')
+		return 0;
+	memcpy(k, s + kind.at + 1, kind.end - kind.at - 2);
+	k[kind.end - kind.at - 2] = '\0';
+	if (strlen(k) < 4 || strcmp(k + strlen(k) - 4, "List") || strchr(k, '\\'))
+		return 0;
+	for (i = skip_ws(s, items.end, items.at + 1); i < items.end && s[i] != ']'; n++) {
+		size_t vend = skip_value(s, items.end, i);
+
+		if (!vend)
+			return 0;
+		if (load_one(w, s + i, vend - i, source, e))
+			return vn_err_wrap(e, "%s items[%zu]", k, n);
+		i = skip_ws(s, items.end, vend);
+		if (i < items.end && s[i] == ',')
+			i = skip_ws(s, items.end, i + 1);
+	}
+	return 1;
+}
+
 int np_load_text(struct np_world *w, const char *text, size_t len, const char *source,
 		 struct vn_err *e)
 {
@@ -948,12 +1086,23 @@ int np_load_text(struct np_world *w, const char *text, size_t len, const char *s
 
 	for (;;) {
 		json_error_t je;
+		size_t end;
 		json_t *j;
+		int rc;
 
-		while (off < len && isspace((unsigned char)text[off]))
-			off++;
+		off = skip_ws(text, len, off);
 		if (off >= len)
 			return 0;
+		end = skip_value(text, len, off);
+		if (end && text[off] == '{') {
+			rc = load_list(w, text, off, end, source, e);
+			if (rc < 0)
+				return -1;
+			if (rc > 0) {
+				off = end;
+				continue;
+			}
+		}
 		j = json_loadb(text + off, len - off, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &je);
 		if (!j)
 			return vn_errf(e, VN_E_DECODE, "decoding failure", "%s: line %d column %d: %s",

@@ -479,7 +479,9 @@ int wgnl_parse(const struct nlmsghdr *nlh, struct wg_device *d, struct vn_err *e
 {
 	const struct nlattr *a;
 
-	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + GENL_HDRLEN)
+	/* libmnl reads attributes up to the aligned end: reject a length that
+	 * is not aligned (the kernel's never are). */
+	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + GENL_HDRLEN || nlh->nlmsg_len % NLMSG_ALIGNTO)
 		return bad(e, "message length");
 	mnl_attr_for_each(a, nlh, GENL_HDRLEN)
 		if (parse_device_attr(a, d, e))
@@ -489,14 +491,23 @@ int wgnl_parse(const struct nlmsghdr *nlh, struct wg_device *d, struct vn_err *e
 
 int wgnl_parse_all(const void *buf, size_t len, struct wg_device *d, struct vn_err *e)
 {
-	const struct nlmsghdr *nlh = buf;
-	int left = (int)len;
+	const char *p = buf;
 
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+	/* Not mnl_nlmsg_ok: its int arithmetic trusts a huge nlmsg_len. */
+	while (len > 0) {
+		const struct nlmsghdr *nlh = (const void *)p;
+		size_t step;
+
+		if (len < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len)
+			return bad(e, "message length");
 		if (wgnl_parse(nlh, d, e))
 			return -1;
-	if (left != 0)
-		return bad(e, "trailing bytes");
+		step = NLMSG_ALIGN(nlh->nlmsg_len);
+		if (step > len)
+			step = len;
+		p += step;
+		len -= step;
+	}
 	return 0;
 }
 

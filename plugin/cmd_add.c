@@ -1,14 +1,19 @@
 /* ADD: a sequence of steps, each undone in reverse order if a later one
- * fails, so a failed ADD leaves no link, address, route or reservation. */
+ * fails, so a failed ADD leaves no link, address, route or reservation.
+ *
+ * The reservation (a few fsyncs) runs in a second thread while the main
+ * thread creates the veth and brings both ends up; the addresses and
+ * routes follow once both are done. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
-#include <linux/nsfs.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/nsfs.h>
 #include <veilnet/netns.h>
 #include <veilnet/podguard.h>
 #include "delegate.h"
@@ -23,14 +28,19 @@
 struct add {
 	struct plugin *p;
 	struct vn_nl nl;		/* node netns */
+	struct vn_nl pod_nl;		/* bound to the pod netns */
 	int netns_fd;
 	struct store store;
 	struct add_result res;
-	int host_index;
-	bool ipv6;
+	int host_index, pod_index;
+	bool ipv6;			/* IPv6 may be used: DAD off on both ends */
 	bool link_made;
 	bool record_made;
 	json_t *ipam_result;		/* delegated IPAM's answer */
+	pthread_t ipam_thread;
+	bool ipam_running;
+	int ipam_rc;
+	struct vn_err ipam_err;
 };
 
 static int step_netns(struct add *a, struct vn_err *e)
@@ -140,17 +150,56 @@ fail:
 	return -1;
 }
 
-static int step_ipam(struct add *a, struct vn_err *e)
+static void *ipam_main(void *arg)
+{
+	struct add *a = arg;
+
+	a->ipam_rc = a->p->cfg.ipam_builtin ? reserve_builtin(a, &a->ipam_err)
+					    : reserve_delegated(a, &a->ipam_err);
+	return NULL;
+}
+
+static bool config_has_ipv6(const struct plugin_config *c)
+{
+	for (size_t i = 0; i < c->n_sets; i++)
+		if (c->sets[i].family == AF_INET6)
+			return true;
+	return false;
+}
+
+static int step_ipam_start(struct add *a, struct vn_err *e)
 {
 	struct plugin *p = a->p;
+	int rc;
 
+	a->ipv6 = p->cfg.ipam_builtin ? config_has_ipv6(&p->cfg) : sysctl_have_ipv6();
 	if (store_open(&a->store, p->cfg.data_dir, true, e))
 		return -1;
-	if (p->cfg.ipam_builtin ? reserve_builtin(a, e) : reserve_delegated(a, e))
+	vn_err_clear(&a->ipam_err);
+	rc = pthread_create(&a->ipam_thread, NULL, ipam_main, a);
+	if (rc)
+		return vn_errf(e, VN_E_IO, "I/O error", "start IPAM thread: %s", strerror(rc));
+	a->ipam_running = true;
+	return 0;
+}
+
+/* Waits for the reservation; returns its status. */
+static int ipam_join(struct add *a)
+{
+	if (a->ipam_running) {
+		pthread_join(a->ipam_thread, NULL);
+		a->ipam_running = false;
+	}
+	return a->ipam_rc;
+}
+
+static int step_ipam_join(struct add *a, struct vn_err *e)
+{
+	if (ipam_join(a)) {
+		*e = a->ipam_err;
 		return -1;
-	for (size_t i = 0; i < a->res.n_ips; i++)
-		a->ipv6 |= a->res.ips[i].family == AF_INET6;
-	vn_logf(&p->log, VN_LOG_DEBUG, "reserved %zu addresses", a->res.n_ips);
+	}
+	vn_logf(&a->p->log, VN_LOG_DEBUG, "reserved %zu addresses", a->res.n_ips);
 	return 0;
 }
 
@@ -159,6 +208,8 @@ static void undo_ipam(struct add *a)
 	struct plugin *p = a->p;
 	struct vn_err ignored;
 
+	if (ipam_join(a))
+		return;		/* it failed and cleaned up after itself */
 	if (!p->cfg.ipam_builtin)
 		delegate_run(p->cfg.ipam_type, p->env.path, "DEL", p->input, p->input_len, NULL,
 			     &ignored);
@@ -166,19 +217,6 @@ static void undo_ipam(struct add *a)
 		store_release(&a->store, p->recname, NULL, &ignored);
 		store_unlock(&a->store);
 	}
-}
-
-static int step_node_sysctl(struct add *a, struct vn_err *e)
-{
-	bool v4 = false;
-
-	for (size_t i = 0; i < a->res.n_ips; i++)
-		v4 |= a->res.ips[i].family == AF_INET;
-	if (v4 && sysctl_ensure("net/ipv4/ip_forward", "1", e))
-		return -1;
-	if (a->ipv6 && sysctl_ensure("net/ipv6/conf/all/forwarding", "1", e))
-		return -1;
-	return 0;
 }
 
 static int random_mac(uint8_t mac[6], struct vn_err *e)
@@ -230,7 +268,9 @@ static void undo_veth(struct add *a)
 		nl_link_delete(&a->nl, a->p->host_ifname, &ignored);
 }
 
-static int step_host(struct add *a, struct vn_err *e)
+/* Host end: DAD off and forwarding on for IPv6, then up with the network's
+ * alias, IPv4 forwarding and proxy_arp. */
+static int step_host_link(struct add *a, struct vn_err *e)
 {
 	struct plugin *p = a->p;
 	struct link_info l;
@@ -244,38 +284,35 @@ static int step_host(struct add *a, struct vn_err *e)
 	if (got)
 		return got < 0 ? -1 : vn_errf(e, VN_E_IO, "I/O error", "%s vanished", p->host_ifname);
 	a->host_index = l.index;
-	return nl_host_setup(&a->nl, l.index, plugin_alias(p, alias), a->res.ips, a->res.n_ips, e);
+	return nl_link_up(&a->nl, l.index, plugin_alias(p, alias), true, e);
 }
 
-/* Inside the pod netns: DAD off, then up, addresses, neighbours, routes. */
+/* Inside the pod netns: DAD off, a netlink socket that stays bound to the
+ * pod netns, the interface's index, up. */
 static int pod_inside(struct add *a, struct vn_err *e)
 {
 	struct plugin *p = a->p;
-	struct vn_nl nl;
 	struct link_info l;
-	int ret = -1, got;
+	int got;
 
 	if (a->ipv6 && sysctl_set_if6(p->env.ifname, "accept_dad", "0", e))
 		return -1;
-	if (vn_nl_open(&nl, NETLINK_ROUTE, e))
+	if (vn_nl_open(&a->pod_nl, NETLINK_ROUTE, e))
 		return -1;
-	got = nl_link_get(&nl, p->env.ifname, 0, &l, e);
-	if (got == 0)
-		ret = nl_pod_setup(&nl, l.index, a->res.ips, a->res.n_ips, a->res.host_mac,
-				   a->res.routes, a->res.n_routes, e);
-	else if (got > 0)
-		vn_errf(e, VN_E_IO, "I/O error", "%s vanished from the pod", p->env.ifname);
-	vn_nl_close(&nl);
-	return ret;
+	got = nl_link_get(&a->pod_nl, p->env.ifname, 0, &l, e);
+	if (got)
+		return got < 0 ? -1 : vn_errf(e, VN_E_IO, "I/O error", "%s vanished from the pod",
+					      p->env.ifname);
+	a->pod_index = l.index;
+	return nl_link_up(&a->pod_nl, l.index, NULL, false, e);
 }
 
-static int step_pod(struct add *a, struct vn_err *e)
+static int step_pod_link(struct add *a, struct vn_err *e)
 {
 	int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), ret;
 
 	if (saved < 0)
 		return vn_errf(e, VN_E_IO, "I/O error", "open own netns: %s", strerror(errno));
-	result_plan_routes(&a->p->cfg, a->res.ips, a->res.n_ips, a->res.routes, &a->res.n_routes);
 	if (setns(a->netns_fd, CLONE_NEWNET)) {
 		close(saved);
 		return vn_errf(e, VN_E_ENV, "invalid environment variables",
@@ -285,6 +322,30 @@ static int step_pod(struct add *a, struct vn_err *e)
 	if (vn_netns_leave(saved, ret ? NULL : e))
 		ret = -1;
 	return ret;
+}
+
+static int step_node_sysctl(struct add *a, struct vn_err *e)
+{
+	bool v4 = false, v6 = false;
+
+	for (size_t i = 0; i < a->res.n_ips; i++) {
+		v4 |= a->res.ips[i].family == AF_INET;
+		v6 |= a->res.ips[i].family == AF_INET6;
+	}
+	if (v4 && sysctl_ensure("net/ipv4/ip_forward", "1", e))
+		return -1;
+	if (v6 && sysctl_ensure("net/ipv6/conf/all/forwarding", "1", e))
+		return -1;
+	return 0;
+}
+
+static int step_addresses(struct add *a, struct vn_err *e)
+{
+	result_plan_routes(&a->p->cfg, a->res.ips, a->res.n_ips, a->res.routes, &a->res.n_routes);
+	if (nl_host_routes(&a->nl, a->host_index, a->res.ips, a->res.n_ips, e))
+		return -1;
+	return nl_pod_addrs(&a->pod_nl, a->pod_index, a->res.ips, a->res.n_ips, a->res.host_mac,
+			    a->res.routes, a->res.n_routes, e);
 }
 
 static int step_podguard(struct add *a, struct vn_err *e)
@@ -327,14 +388,24 @@ struct step {
 
 static const struct step steps[] = {
 	{ "open netns", step_netns, NULL },
-	{ "reserve addresses", step_ipam, undo_ipam },
-	{ "node sysctls", step_node_sysctl, NULL },
+	{ "start IPAM", step_ipam_start, undo_ipam },	/* runs in its own thread */
 	{ "create veth", step_veth, undo_veth },
-	{ "host side", step_host, NULL },	/* undone with the veth */
-	{ "pod side", step_pod, NULL },		/* undone with the veth */
+	{ "host link", step_host_link, NULL },		/* undone with the veth */
+	{ "pod link", step_pod_link, NULL },		/* undone with the veth */
+	{ "finish IPAM", step_ipam_join, NULL },
+	{ "node sysctls", step_node_sysctl, NULL },
+	{ "addresses and routes", step_addresses, NULL },	/* undone with the veth */
 	{ "podguard", step_podguard, undo_podguard },
 	{ "result", step_result, NULL },
 };
+
+static long usec_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000000 + (t1.tv_nsec - t0->tv_nsec) / 1000;
+}
 
 int cmd_add(struct plugin *p, struct vn_err *e)
 {
@@ -343,13 +414,12 @@ int cmd_add(struct plugin *p, struct vn_err *e)
 	int ret = 0;
 
 	for (i = 0; i < n; i++) {
-		struct timespec t0, t1;
+		struct timespec t0;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (steps[i].run(&a, e) == 0) {
-			clock_gettime(CLOCK_MONOTONIC, &t1);
 			vn_logf(&p->log, VN_LOG_DEBUG, "step \"%s\": %ld us", steps[i].name,
-				(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
+				usec_since(&t0));
 			continue;
 		}
 		vn_logf(&p->log, VN_LOG_WARN, "step \"%s\" failed, undoing", steps[i].name);
@@ -359,9 +429,11 @@ int cmd_add(struct plugin *p, struct vn_err *e)
 		ret = -1;
 		break;
 	}
+	ipam_join(&a);
 	if (a.ipam_result)
 		json_decref(a.ipam_result);
 	store_close(&a.store);
+	vn_nl_close(&a.pod_nl);
 	vn_nl_close(&a.nl);
 	if (a.netns_fd >= 0)
 		close(a.netns_fd);

@@ -261,14 +261,22 @@ static bool any_family(const struct vn_addr *ips, size_t n, int family)
 	return false;
 }
 
-int nl_host_setup(struct vn_nl *nl, int ifindex, const char *alias, const struct vn_addr *ips,
-		  size_t n_ips, struct vn_err *e)
+int nl_link_up(struct vn_nl *nl, int ifindex, const char *alias, bool v4conf, struct vn_err *e)
+{
+	char buf[512];
+	size_t off = 0;
+
+	put_setlink_up(nl, buf, &off, ifindex, alias, v4conf);
+	return vn_nl_talk(nl, buf, off, NULL, NULL, "set link up", e);
+}
+
+int nl_host_routes(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_t n_ips,
+		   struct vn_err *e)
 {
 	char buf[BATCH_SIZE];
 	size_t off = 0;
 	struct vn_addr ll;
 
-	put_setlink_up(nl, buf, &off, ifindex, alias, any_family(ips, n_ips, AF_INET));
 	if (any_family(ips, n_ips, AF_INET6)) {
 		vn_addr_parse("fe80::1", &ll);
 		put_addr(nl, buf, &off, ifindex, &ll, 64, RT_SCOPE_LINK);
@@ -278,10 +286,10 @@ int nl_host_setup(struct vn_nl *nl, int ifindex, const char *alias, const struct
 
 		put_route(nl, buf, &off, ifindex, &p, NULL);
 	}
-	return vn_nl_talk(nl, buf, off, NULL, NULL, "set up host interface", e);
+	return vn_nl_talk(nl, buf, off, NULL, NULL, "host routes", e);
 }
 
-int nl_pod_setup(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_t n_ips,
+int nl_pod_addrs(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_t n_ips,
 		 const uint8_t host_mac[6], const struct cfg_route *routes, size_t n_routes,
 		 struct vn_err *e)
 {
@@ -289,7 +297,6 @@ int nl_pod_setup(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_
 	size_t off = 0;
 	struct vn_addr gw;
 
-	put_setlink_up(nl, buf, &off, ifindex, NULL, false);
 	for (size_t i = 0; i < n_ips; i++)
 		put_addr(nl, buf, &off, ifindex, &ips[i], vn_addr_size(ips[i].family) * 8,
 			 RT_SCOPE_UNIVERSE);
@@ -300,7 +307,7 @@ int nl_pod_setup(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_
 	for (size_t i = 0; i < n_routes; i++)
 		put_route(nl, buf, &off, ifindex, &routes[i].dst,
 			  routes[i].gw.family ? &routes[i].gw : NULL);
-	return vn_nl_talk(nl, buf, off, NULL, NULL, "set up pod interface", e);
+	return vn_nl_talk(nl, buf, off, NULL, NULL, "pod addresses and routes", e);
 }
 
 static int route_attr(const struct nlattr *a, void *data)

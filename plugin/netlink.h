@@ -54,15 +54,18 @@ int nl_link_retire(struct vn_nl *nl, const char *name, const char *tomb, int *in
 /* Deletes a link by index. Returns 0 if deleted, 1 if it did not exist. */
 int nl_link_delete_index(struct vn_nl *nl, int index, struct vn_err *e);
 
-/* Host end, one batch: up, alias, IPv4 forwarding + proxy_arp (via
- * IFLA_AF_SPEC), fe80::1/64 (nodad) if any IPv6 address, and a /32 or /128
- * route to each pod address. */
-int nl_host_setup(struct vn_nl *nl, int ifindex, const char *alias, const struct vn_addr *ips,
-		  size_t n_ips, struct vn_err *e);
+/* Sets a link up; with alias, also its alias; with v4conf, also IPv4
+ * forwarding and proxy_arp (IFLA_AF_SPEC / IFLA_INET_CONF). One request. */
+int nl_link_up(struct vn_nl *nl, int ifindex, const char *alias, bool v4conf, struct vn_err *e);
 
-/* Pod end, one batch: up, the /32 and /128 addresses (nodad), permanent
+/* Host end, one batch: fe80::1/64 (nodad) if any IPv6 address, and a /32
+ * or /128 route to each pod address. */
+int nl_host_routes(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_t n_ips,
+		   struct vn_err *e);
+
+/* Pod end, one batch: the /32 and /128 addresses (nodad), permanent
  * neighbours for the link-local gateways (host_mac) and the routes. */
-int nl_pod_setup(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_t n_ips,
+int nl_pod_addrs(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_t n_ips,
 		 const uint8_t host_mac[6], const struct cfg_route *routes, size_t n_routes,
 		 struct vn_err *e);
 

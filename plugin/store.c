@@ -184,30 +184,32 @@ static bool taken_cb(void *ctx, const struct vn_addr *a)
 	return store_ip_taken(ctx, a);
 }
 
-/* Reads the round-robin hint for family: the "last" symlink's target is
- * "<v4>,<v6>" (either may be empty). False if none. */
+/* Reads the round-robin hint for family from the "last" file:
+ * "<v4>,<v6>\n" (either may be empty). False if none or unreadable. */
 static bool read_last(struct store *s, int family, struct vn_addr *out)
 {
-	char buf[2 * VN_ADDR_STRLEN + 2], *comma;
-	ssize_t n = readlinkat(s->dirfd, "last", buf, sizeof(buf) - 1);
+	char buf[2 * VN_ADDR_STRLEN + 4], *comma, *nl;
 
-	if (n <= 0)
+	if (read_small(s->dirfd, "last", buf, sizeof(buf)) <= 0)
 		return false;
-	buf[n] = '\0';
 	comma = strchr(buf, ',');
-	if (!comma)
-		return false;
-	*comma = '\0';
+	nl = comma ? strchr(comma, '\n') : NULL;
+	if (!nl)
+		return false;	/* torn or foreign: start at the range start */
+	*comma = *nl = '\0';
 	return vn_addr_parse(family == AF_INET ? buf : comma + 1, out) == 0 &&
 	       out->family == family;
 }
 
-/* Replaces the hint with the addresses just handed out (others kept). */
+/* Records the addresses just handed out (the other family's kept). It is
+ * only a hint, rewritten in place (no new inode, no fsync): a torn write
+ * just restarts allocation at the range start. */
 static void write_last(struct store *s, const struct vn_addr *ips, size_t n)
 {
 	struct vn_addr v4 = { 0 }, v6 = { 0 };
-	char a[VN_ADDR_STRLEN] = "", b[VN_ADDR_STRLEN] = "", text[2 * VN_ADDR_STRLEN + 2];
+	char a[VN_ADDR_STRLEN] = "", b[VN_ADDR_STRLEN] = "", text[2 * VN_ADDR_STRLEN + 4];
 	bool have4 = read_last(s, AF_INET, &v4), have6 = read_last(s, AF_INET6, &v6);
+	int fd, len;
 
 	for (size_t i = 0; i < n; i++) {
 		if (ips[i].family == AF_INET)
@@ -219,11 +221,14 @@ static void write_last(struct store *s, const struct vn_addr *ips, size_t n)
 		vn_addr_str(&v4, a);
 	if (have6)
 		vn_addr_str(&v6, b);
-	snprintf(text, sizeof(text), "%s,%s", a, b);
-	/* only a hint: if this fails, allocation restarts at the range start */
-	unlinkat(s->dirfd, "last", 0);
-	if (symlinkat(text, s->dirfd, "last")) {
+	len = snprintf(text, sizeof(text), "%s,%s\n", a, b);
+	fd = openat(s->dirfd, "last", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (pwrite(fd, text, (size_t)len, 0) == len && ftruncate(fd, len) == 0) {
+		/* done */
 	}
+	close(fd);
 }
 
 /* Points ip-<a> at recname, replacing a stale link. */

@@ -8,8 +8,8 @@
  *                     K8S_POD_NAMESPACE, K8S_POD_NAME, ipam
  *   ip-<address>      symlink to the record holding that address: the
  *                     reservation of the address
- *   last              symlink whose target is "<IPv4>,<IPv6>": the last
- *                     addresses handed out (round-robin hint; losing it
+ *   last              "<IPv4>,<IPv6>\n": the last addresses handed out
+ *                     (round-robin hint, rewritten in place; losing it
  *                     only restarts allocation at the range start)
  *
  * An address is taken if and only if its ip- link exists, points to an

@@ -32,7 +32,7 @@ t_cleanup rm -rf "$W"
 _reach=()
 reach() { local IFS='|'; _reach+=("$*"); }
 run_reach() {
-	local i name from to want port dir got
+	local i name from to want port dir got jobs=()
 	dir=$(mktemp -d "$W/reach.XXXXXX")
 	for ((i = 0; i < ${#_reach[@]}; i++)); do
 		IFS='|' read -r name from to want port <<<"${_reach[i]}"
@@ -45,8 +45,9 @@ run_reach() {
 				dl_probe "$from" "$to" "${port:-$DL_PORT}" 1 && echo open || echo closed
 			fi
 		) >"$dir/$i" &
+		jobs+=($!)
 	done
-	wait
+	wait "${jobs[@]}" # not a bare wait: the pods' servers are our children too
 	for ((i = 0; i < ${#_reach[@]}; i++)); do
 		IFS='|' read -r name from to want port <<<"${_reach[i]}"
 		got=$(cat "$dir/$i")
@@ -190,18 +191,23 @@ t_check "n1 has 1 peer after n3 left" test "$(wg_peers n1)" -eq 1
 t_check "no wg device left on n3" bash -c "! ip -n vne-n3 link show $(dl_wg_ifname n3) 2>/dev/null"
 # leak check: nothing for n3's pods leaves n1 in plaintext
 : >"$W/leave.err"
-setsid ip netns exec vne-ul tcpdump -i any -Q in -nn -U -w "$W/leave.pcap" 2>"$W/leave.err" </dev/null &
+setsid ip netns exec vne-ul tcpdump -i any -nn -U --immediate-mode -w - >"$W/leave.pcap" 2>"$W/leave.err" </dev/null &
 cap_pid=$!
 t_cleanup kill "$cap_pid"
 for ((i = 0; i < 100; i++)); do grep -q 'listening on' "$W/leave.err" && break; sleep 0.05; done
 reach "n3 away: n1 pod to n3 pod" y/a y/c closed
 reach "n3 away: n3 pod to n2 pod" y/c y/b closed
 reach "n3 away: n1 <-> n2 unaffected" x/a y/b open
-reach "n3 away: n2 -> n1 unaffected" y/d x/new open
+reach "n3 away: n2 -> n1 unaffected" y/d y/a open
 run_reach
 kill -INT "$cap_pid"; wait "$cap_pid" 2>/dev/null
-leaked=$(tcpdump -r "$W/leave.pcap" -nn "net 10.244.0.0/16 or net fd00:10:244::/48" 2>/dev/null | wc -l)
-t_check "no pod packet crossed the underlay in plaintext while n3 was away ($leaked seen)" test "$leaked" -eq 0
+leaked=$(tcpdump -r "$W/leave.pcap" -nn "net 10.244.0.0/16 or net fd00:10:244::/48" 2>/dev/null)
+if [[ -z "$leaked" ]]; then
+	t_pass "no pod packet crossed the underlay in plaintext while n3 was away"
+else
+	t_fail "no pod packet crossed the underlay in plaintext while n3 was away" \
+		"$(wc -l <<<"$leaked") seen, e.g. $(head -n 2 <<<"$leaked" | tr '\n' ';')"
+fi
 wait "$cont_pid"
 lost=$(sed -nE 's/.* ([0-9]+)% packet loss.*/\1/p' "$cont_out")
 t_check "n1 <-> n2 traffic undisturbed while n3 left (loss ${lost:-?}%)" test "${lost:-100}" -le 1
@@ -230,7 +236,7 @@ for node in $(dl_nodes); do
 	t_check "$node: no pod routes (${routes:-none})" test -z "$routes"
 	tables=$(ip netns exec "$ns" nft list tables 2>/dev/null | tr '\n' ' ')
 	t_check "$node: no nft tables (${tables:-none})" test -z "$tables"
-	res=$(find "/run/cni-test/vne/$node" -type f ! -name '*.conf' ! -name '*.conflist' ! -name '*.lock' ! -name 'last_reserved*' 2>/dev/null | tr '\n' ' ')
+	res=$(find "$(dl_node_data_dir "$node")" -type f ! -name lock ! -name '*.lock' 2>/dev/null | tr '\n' ' ')
 	t_check "$node: no IPAM reservations (${res:-none})" test -z "$res"
 	t_check "$node: no wireguard socket" test ! -e "/var/run/wireguard/$(dl_wg_ifname "$node").sock"
 done

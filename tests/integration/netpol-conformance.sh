@@ -6,8 +6,10 @@
 #
 # First the runner proves it can see a mismatch both ways (a stand-in for
 # veilnet-policy that enforces nothing but one dropped pair), then it runs
-# the whole set. One check per case (every step, probe and pair of it),
-# one for explain --matrix over every probe, and the self-test's checks.
+# the whole set over IPv4 (plus tests/conformance/extra: hosts outside the
+# cluster), then the family-sensitive cases over IPv6. One check per case
+# (every step, probe and pair of it), one per pass for explain --matrix
+# over every probe, and the self-test's checks.
 source "$(dirname "$0")/../lib.sh"
 RUN=$VN_ROOT/tests/conformance/run
 
@@ -40,13 +42,26 @@ else
 	t_fail "self-test: the 24 pairs a missing policy lets through are named" "$out"
 fi
 
-# ---- the whole set: the runner's per-case checks become this suite's
-while IFS= read -r line; do
-	case $line in
-	"ok   - "*) t_pass "${line#ok   - }" ;;
-	"FAIL - "*) t_fail "${line#FAIL - }" ;;
-	[0-9]*" passed, "[0-9]*" failed") ;;
-	*) echo "$line" ;;
-	esac
-done < <(bash "$RUN" --cases "$VN_ROOT/tests/conformance/cases" --name "vnc$$" 2>&1)
+# relay RUNNER_ARGS...: runs the runner; its checks become this suite's.
+relay() {
+	local line prefix=$1
+	shift
+	while IFS= read -r line; do
+		case $line in
+		"ok   - "*) t_pass "$prefix${line#ok   - }" ;;
+		"FAIL - "*) t_fail "$prefix${line#FAIL - }" ;;
+		[0-9]*" passed, "[0-9]*" failed") ;;
+		*) echo "$line" ;;
+		esac
+	done < <(bash "$RUN" "$@" 2>&1)
+}
+
+# ---- the whole set over IPv4, with the hand-written external-host cases
+relay "" --cases "$VN_ROOT/tests/conformance/cases" --cases "$VN_ROOT/tests/conformance/extra" \
+	--name "vnc$$"
+
+# ---- IPv6: the cases where the family matters (ipBlock with /128 and the
+# /4 around a pod, each protocol, named ports, port ranges, egress)
+relay "ipv6: " --family 6 --name "vnc$$v6" \
+	--only '^(001|014|017|019|025|034|035|036|043|044|046|047|050|051)-'
 t_done

@@ -78,15 +78,20 @@ with_prev() {
 	jq --slurpfile r "$2" '. + {prevResult: $r[0]}' "$1" >"$3"
 }
 
-# host_if CID [IFNAME]: the deterministic host interface name (FNV-1a 64).
+# host_if CID...: the deterministic host interface name of each CID/eth0
+# (FNV-1a 64 of "CID/eth0", top 52 bits in hex), one per line. Bash
+# arithmetic wraps at 64 bits like the C code.
 host_if() {
-	python3 - "$1/${2:-eth0}" <<'PY'
-import sys
-h = 0xcbf29ce484222325
-for b in sys.argv[1].encode():
-    h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
-print("vn%013x" % (h >> 12))
-PY
+	local cid s h c i
+	for cid in "$@"; do
+		s="$cid/eth0"
+		h=$((0xcbf29ce484222325))
+		for ((i = 0; i < ${#s}; i++)); do
+			printf -v c '%d' "'${s:i:1}"
+			h=$(( (h ^ c) * 0x100000001b3 ))
+		done
+		printf 'vn%013x\n' $(( (h >> 12) & 0xFFFFFFFFFFFFF ))
+	done
 }
 
 # wait_until CMD...: polls CMD (up to ~10 s) until it succeeds.

@@ -174,5 +174,18 @@ t_check "invalid config: code 7 naming the field" \
 t_check "error objects carry cniVersion msg details" \
 	bash -c "jq -e 'has(\"cniVersion\") and has(\"msg\") and has(\"details\")' <<<'$out'"
 t_check "STATUS is ready" cni STATUS "" "" "" "$CONF"
+
+# --- logFile / logLevel: the log gets the story, stdout only the result
+write_conf "$T/log.json" 1.1.0 ". + {logFile: \"$T/veilnet.log\", logLevel: \"debug\"}"
+NS7=$(pod_ns p7)
+cni ADD c7 "$NS7" eth0 "$T/log.json" >"$T/r7.json"
+t_check "with logging on, stdout is exactly one JSON result" jq -e -s 'length == 1 and (.[0].ips | length) == 2' "$T/r7.json"
+t_check "the log file names the command and each step" \
+	bash -c "grep -q 'INFO .* c7: ADD ifname=eth0' $T/veilnet.log && grep -q 'DEBUG .*step \"create veth\"' $T/veilnet.log"
+cni DEL c7 "$NS7" eth0 "$T/log.json" >/dev/null
+write_conf "$T/log2.json" 1.1.0 ". + {logFile: \"$T/veilnet.log\", logLevel: \"error\"}"
+cni ADD c8 "$T/nope" eth0 "$T/log2.json" >/dev/null
+t_check "a failure is logged at level error" grep -q "ERROR .* c8: ADD failed: code 3" "$T/veilnet.log"
+t_check "level error hides debug lines" test "$(grep -c c8 "$T/veilnet.log")" = 1
 t_check "nothing left behind" wait_until all_clean
 t_done
