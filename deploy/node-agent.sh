@@ -19,6 +19,9 @@
 #   VEILNET_WG_IFNAME       [veilnet0]    VEILNET_WG_PORT [51820]
 #   VEILNET_RUN_DIR         pid files for `health` [/run/veilnet-agent]
 #   VEILNET_PODCIDR_WAIT    seconds to wait for spec.podCIDRs [120]
+#   VEILNET_MESH_ARGS       more options for veilnet-mesh watch [""]
+#   VEILNET_POLICY_ARGS     more options for veilnet-policy watch, e.g.
+#                           "--log-drops 5" [""]
 #   KUBECTL                 [kubectl]; in a pod it uses the service account
 #
 # The agent never removes the mesh or the policies when it stops: pods keep
@@ -26,7 +29,6 @@
 # keeps cross-node pod traffic from leaving unencrypted meanwhile.
 set -euo pipefail
 
-ANNOTATION=veilnet.dev/wireguard-public-key
 BIN=${VEILNET_BIN_DIR:-/opt/veilnet/bin}
 CNI_BIN_DIR=${VEILNET_CNI_BIN_DIR:-/host/opt/cni/bin}
 CNI_CONF_DIR=${VEILNET_CNI_CONF_DIR:-/host/etc/cni/net.d}
@@ -179,12 +181,14 @@ policy_streams() {
 mesh_stream() { watch_stream nodes; }
 
 run_mesh() {
+	# shellcheck disable=SC2086 # word splitting of the extra options is meant
 	mesh_stream | "$BIN/veilnet-mesh" watch --node "$NODE_NAME" --key-file "$KEY_FILE" \
-		--ifname "$WG_IFNAME" --port "$WG_PORT"
+		--ifname "$WG_IFNAME" --port "$WG_PORT" ${VEILNET_MESH_ARGS:-}
 }
 
 run_policy() {
-	policy_streams | "$BIN/veilnet-policy" watch --node "$NODE_NAME"
+	# shellcheck disable=SC2086
+	policy_streams | "$BIN/veilnet-policy" watch --node "$NODE_NAME" ${VEILNET_POLICY_ARGS:-}
 }
 
 # supervise NAME FUNC: runs FUNC again whenever it ends (a watch times out,

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # netns-harness/demo-lib.sh - a veilnet cluster in network namespaces, with
 # the WireGuard mesh and NetworkPolicies, for `make demo` (netns-harness/demo)
 # and the end-to-end suite (tests/integration/e2e-cluster.sh). Sourced.
@@ -123,6 +124,7 @@ dl_mesh_keys() {
 
 # dl_nodelist [NODE...]: `kubectl get nodes -o json` as these nodes would
 # show it: spec.podCIDRs, InternalIP, the public key annotation.
+# shellcheck disable=SC2120 # callers pass nodes, or none for all
 dl_nodelist() {
 	local nodes=("$@") node items=()
 	((${#nodes[@]})) || mapfile -t nodes < <(dl_nodes)
@@ -344,8 +346,11 @@ dl_destroy() {
 dl_leftovers() {
 	ip netns list | awk '{print $1}' | grep "^$DL_NAME-" | sed 's/^/netns /'
 	ip -o link show | awk -F': ' '{print $2}' | grep -E "^($DL_NAME|wg-$DL_NAME)" | sed 's/^/link /'
-	ls /var/run/wireguard 2>/dev/null | grep "^wg-$DL_NAME[0-9]" | sed 's/^/wireguard socket /'
-	pgrep -a wireguard-go 2>/dev/null | grep -E " wg-$DL_NAME[0-9]+( |$)" | sed 's/^/process /'
+	local f
+	for f in /var/run/wireguard/"wg-${DL_NAME}"[0-9]*; do
+		[[ -e "$f" ]] && echo "wireguard socket $f"
+	done
+	pgrep -a wireguard-go 2>/dev/null | grep -E " wg-${DL_NAME}[0-9]+( |$)" | sed 's/^/process /'
 	[[ -e /run/cni-test/$DL_NAME ]] && echo "dir /run/cni-test/$DL_NAME"
 	[[ -e /run/veilnet-demo/$DL_NAME ]] && echo "dir /run/veilnet-demo/$DL_NAME"
 	return 0

@@ -283,18 +283,18 @@ static void print_up(const struct cli *c, const struct up_report *r)
 		printf("{\"interface\":\"%s\",\"backend\":\"%s\",\"peers\":%zu,\"changes\":%u,"
 		       "\"link\":%u,\"device\":%u,\"peersAdded\":%u,\"peersRemoved\":%u,"
 		       "\"peersUpdated\":%u,\"routes\":%u,\"strict\":%u,\"mtu\":%u,"
-		       "\"netlinkMessages\":%lu,\"uapiBytes\":%lu}\n",
+		       "\"wgNetlinkMessages\":%lu,\"routeNetlinkMessages\":%lu,\"uapiBytes\":%lu}\n",
 		       c->cfg.ifname, backend_name(r->backend), r->peers, up_report_total(r), r->link,
 		       r->pc.device, r->pc.added, r->pc.removed, r->pc.updated, r->routes, r->strict,
-		       r->mtu, r->nl_messages, r->uapi_bytes);
+		       r->mtu, r->nl_messages, r->rt_messages, r->uapi_bytes);
 		return;
 	}
 	printf("up: interface=%s backend=%s peers=%zu changes=%u link=%u device=%u peers_added=%u "
 	       "peers_removed=%u peers_updated=%u routes=%u strict=%u mtu=%u nl_messages=%lu "
-	       "uapi_bytes=%lu\n",
+	       "rt_messages=%lu uapi_bytes=%lu\n",
 	       c->cfg.ifname, backend_name(r->backend), r->peers, up_report_total(r), r->link,
 	       r->pc.device, r->pc.added, r->pc.removed, r->pc.updated, r->routes, r->strict, r->mtu,
-	       r->nl_messages, r->uapi_bytes);
+	       r->nl_messages, r->rt_messages, r->uapi_bytes);
 }
 
 static int cmd_up(struct cli *c)

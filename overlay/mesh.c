@@ -255,12 +255,44 @@ static int file_node(const json_t *obj, const char *where, struct mesh_node *n, 
 	return rc;
 }
 
-static int add_new(struct mesh *m, const struct mesh_node *n, struct vn_err *e)
+/* Appends without looking for duplicates (check_unique does, at the end). */
+static int append(struct mesh *m, const struct mesh_node *n, struct vn_err *e)
 {
-	if (mesh_find(m, n->name))
-		return vn_errf(e, VN_E_INVALID, "invalid mesh description",
-			       "node \"%s\" is listed twice", n->name);
-	return mesh_upsert(m, n, NULL, e);
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 16;
+		struct mesh_node *grown = realloc(m->nodes, cap * sizeof(*grown));
+
+		if (!grown)
+			return vn_errf(e, VN_E_IO, "I/O error", "out of memory");
+		m->nodes = grown;
+		m->cap = cap;
+	}
+	m->nodes[m->n++] = *n;
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A name listed twice is an error; sorting keeps this O(n log n). */
+static int check_unique(const struct mesh *m, struct vn_err *e)
+{
+	const char **names = calloc(m->n + 1, sizeof(*names));
+	int ret = 0;
+
+	if (!names)
+		return vn_errf(e, VN_E_IO, "I/O error", "out of memory");
+	for (size_t i = 0; i < m->n; i++)
+		names[i] = m->nodes[i].name;
+	qsort(names, m->n, sizeof(*names), name_cmp);
+	for (size_t i = 1; i < m->n && !ret; i++)
+		if (strcmp(names[i - 1], names[i]) == 0)
+			ret = vn_errf(e, VN_E_INVALID, "invalid mesh description",
+				      "node \"%s\" is listed twice", names[i]);
+	free(names);
+	return ret;
 }
 
 static int parse_list(const json_t *items, struct mesh *m, bool k8s, struct vn_err *e)
@@ -274,10 +306,10 @@ static int parse_list(const json_t *items, struct mesh *m, bool k8s, struct vn_e
 	json_array_foreach(items, i, v) {
 		snprintf(where, sizeof(where), "%s[%zu]", field, i);
 		if ((k8s ? mesh_node_from_k8s(v, where, &n, e) : file_node(v, where, &n, e)) ||
-		    add_new(m, &n, e))
+		    append(m, &n, e))
 			return -1;
 	}
-	return 0;
+	return check_unique(m, e);
 }
 
 int mesh_parse_json(const json_t *root, struct mesh *m, struct vn_err *e)
@@ -302,7 +334,8 @@ int mesh_parse_json(const json_t *root, struct mesh *m, struct vn_err *e)
 		return parse_list(nodes, m, false, e);
 	}
 	if (kind && strcmp(kind, "Node") == 0)
-		return mesh_node_from_k8s(root, "Node", &n, e) ? -1 : add_new(m, &n, e);
+		return mesh_node_from_k8s(root, "Node", &n, e) || append(m, &n, e) ||
+		       check_unique(m, e) ? -1 : 0;
 	return vn_errf(e, VN_E_INVALID, "invalid mesh description",
 		       "expected a NodeList (\"items\"), a Node or a VeilnetMesh (\"nodes\")");
 }
@@ -345,17 +378,7 @@ int mesh_upsert(struct mesh *m, const struct mesh_node *n, bool *changed, struct
 		*old = *n;
 		return 0;
 	}
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 16;
-		struct mesh_node *grown = realloc(m->nodes, cap * sizeof(*grown));
-
-		if (!grown)
-			return vn_errf(e, VN_E_IO, "I/O error", "out of memory");
-		m->nodes = grown;
-		m->cap = cap;
-	}
-	m->nodes[m->n++] = *n;
-	return 0;
+	return append(m, n, e);
 }
 
 bool mesh_remove(struct mesh *m, const char *name)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sodium.h>
 #include "keys.h"
 #include "reconcile.h"
@@ -144,7 +145,7 @@ static int link_settle(struct vn_nl *rt, const struct plan *p, struct rt_link *l
 	if (link->mtu == mtu && link->up)
 		return 0;
 	r->link += (link->mtu != mtu) + !link->up;
-	r->nl_messages++;
+	r->rt_messages++;
 	if (rt_link_set(rt, link->ifindex, link->mtu != mtu ? mtu : 0, true, e))
 		return vn_err_wrap(e, "%s", link->ifname);
 	return 0;
@@ -171,7 +172,7 @@ static int routes_settle(struct vn_nl *rt, const struct plan *p, uint32_t wg_ifi
 		goto out;
 	}
 	r->routes = (unsigned int)n_ops;
-	ret = rt_route_apply(rt, ops, n_ops, wg_ifindex, &r->nl_messages, e);
+	ret = rt_route_apply(rt, ops, n_ops, wg_ifindex, &r->rt_messages, e);
 out:
 	free(ops);
 	free(cur);
@@ -193,6 +194,17 @@ static int strict_settle(const struct mesh_cfg *c, const struct plan *p, struct 
 	return 0;
 }
 
+/* Logs how long the step since *t took (debug level). */
+static void step(const struct mesh_cfg *c, const char *what, struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	vn_logf(c->log, VN_LOG_DEBUG, "%s: %.2f ms", what,
+		(double)(now.tv_sec - t->tv_sec) * 1e3 + (double)(now.tv_nsec - t->tv_nsec) / 1e6);
+	*t = now;
+}
+
 int reconcile_up(const struct mesh_cfg *c, const struct mesh *m, struct up_report *r,
 		 struct vn_err *e)
 {
@@ -201,9 +213,11 @@ int reconcile_up(const struct mesh_cfg *c, const struct mesh *m, struct up_repor
 	struct vn_nl rt = { 0 };
 	struct rt_link link;
 	struct wg_key priv;
+	struct timespec t;
 	struct plan p;
 	int ret = -1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t);
 	memset(r, 0, sizeof(*r));
 	if (keys_load(c->key_file, &priv, e))
 		return -1;
@@ -214,15 +228,24 @@ int reconcile_up(const struct mesh_cfg *c, const struct mesh *m, struct up_repor
 	ret = -1;
 	snprintf(r->warnings, sizeof(r->warnings), "%s", p.warnings);
 	r->peers = p.want.n_peers;
+	step(c, "plan", &t);
 	if (vn_nl_open(&rt, NETLINK_ROUTE, e))
 		goto out;
-	if (strict_settle(c, &p, r, e) || device_ensure(c, &rt, &conn, &link, r, e) ||
-	    peers_settle(&conn, &p, r, e) || link_settle(&rt, &p, &link, r, e) ||
-	    routes_settle(&rt, &p, link.ifindex, r, e))
+	if (strict_settle(c, &p, r, e))
 		goto out;
+	step(c, "strict table", &t);
+	if (device_ensure(c, &rt, &conn, &link, r, e))
+		goto out;
+	step(c, "device", &t);
+	if (peers_settle(&conn, &p, r, e))
+		goto out;
+	step(c, "peers", &t);
+	if (link_settle(&rt, &p, &link, r, e) || routes_settle(&rt, &p, link.ifindex, r, e))
+		goto out;
+	step(c, "link and routes", &t);
 	ret = 0;
 out:
-	r->nl_messages += conn.stats.nl_messages;
+	r->nl_messages = conn.stats.nl_messages;
 	r->uapi_bytes = conn.stats.uapi_bytes;
 	wg_close(&conn);
 	vn_nl_close(&rt);

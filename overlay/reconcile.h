@@ -54,7 +54,8 @@ struct up_report {
 	unsigned int routes;
 	unsigned int strict;
 	unsigned int mtu;
-	unsigned long nl_messages;	/* wireguard + route netlink messages */
+	unsigned long nl_messages;	/* WireGuard generic netlink messages */
+	unsigned long rt_messages;	/* rtnetlink messages (routes, link) */
 	unsigned long uapi_bytes;
 	char warnings[2048];
 };

@@ -43,7 +43,8 @@ int uapi_talk(struct wg_conn *c, const char *request, size_t len, char **answer,
 int uapi_get_device(struct wg_conn *c, struct wg_device *out, struct vn_err *e);
 int uapi_set_device(struct wg_conn *c, const struct wg_device *d, struct vn_err *e);
 
-/* True if the socket at path accepts a connection and answers get=1. */
+/* True if something listens on the socket at path (it accepts a
+ * connection). */
 bool uapi_alive(const char *path);
 
 #endif

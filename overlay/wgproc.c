@@ -47,7 +47,12 @@ static void child_exec(const char *ifname, const char *prog, const char *log_pat
 		      0600);
 	int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-	setsid();
+	/* Its own process group (no job-control signals from our terminal)
+	 * and SIGHUP ignored, but the caller's session: setsid would put it
+	 * in a scheduler autogroup of its own, which on a small machine
+	 * starves it against the caller's other processes. */
+	setpgid(0, 0);
+	signal(SIGHUP, SIG_IGN);
 	if (fd >= 0) {
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);

@@ -2,8 +2,8 @@
  *
  * When the kernel cannot create a wireguard link, veilnet-mesh starts
  * Debian's wireguard-go in the current network namespace (so its TUN
- * device lives there) with WG_PROCESS_FOREGROUND=1, in a session of its
- * own, and records its pid in /run/veilnet/mesh-<ifname>.pid (the
+ * device lives there) with WG_PROCESS_FOREGROUND=1, in a process group of
+ * its own with SIGHUP ignored, and records its pid in /run/veilnet/mesh-<ifname>.pid (the
  * directory may be overridden with VEILNET_RUN_DIR). `down` stops it from
  * that file. The UAPI socket directory /var/run/wireguard is shared by
  * every netns, so interface names must be unique on the host.

@@ -17,6 +17,7 @@
 #include <veilnet/netns.h>
 #include <veilnet/podguard.h>
 #include "delegate.h"
+#include "name.h"
 #include "netlink.h"
 #include "plugin.h"
 #include "result.h"
@@ -24,6 +25,7 @@
 
 #define MTU_OVERHEAD 80		/* WireGuard over IPv6 */
 #define MTU_FALLBACK 1420
+#define IPAM_STACK (256 * 1024)	/* the IPAM thread's frames are small */
 
 struct add {
 	struct plugin *p;
@@ -95,10 +97,8 @@ static int reserve_builtin(struct add *a, struct vn_err *e)
 	if (store_reserve(&a->store, &p->cfg, p->recname, req, n_req, a->res.ips, &a->res.n_ips, e))
 		goto out;
 	r = record_of(a);
-	if (store_put_record(&a->store, p->recname, &r, e)) {
-		store_unlink_ips(&a->store, p->recname, a->res.ips, a->res.n_ips);
+	if (store_commit(&a->store, p->recname, &r, true, e))
 		goto out;
-	}
 	a->record_made = true;
 	ret = 0;
 out:
@@ -139,7 +139,7 @@ static int reserve_delegated(struct add *a, struct vn_err *e)
 	if (take_ipam_result(a, e) || store_lock(&a->store, e))
 		goto fail;
 	r = record_of(a);
-	ret = store_put_record(&a->store, p->recname, &r, e);
+	ret = store_commit(&a->store, p->recname, &r, false, e);
 	store_unlock(&a->store);
 	if (ret)
 		goto fail;
@@ -153,9 +153,13 @@ fail:
 static void *ipam_main(void *arg)
 {
 	struct add *a = arg;
+	struct plugin *p = a->p;
 
-	a->ipam_rc = a->p->cfg.ipam_builtin ? reserve_builtin(a, &a->ipam_err)
-					    : reserve_delegated(a, &a->ipam_err);
+	if (store_open(&a->store, p->cfg.data_dir, true, &a->ipam_err))
+		a->ipam_rc = -1;
+	else
+		a->ipam_rc = p->cfg.ipam_builtin ? reserve_builtin(a, &a->ipam_err)
+						 : reserve_delegated(a, &a->ipam_err);
 	return NULL;
 }
 
@@ -172,11 +176,14 @@ static int step_ipam_start(struct add *a, struct vn_err *e)
 	struct plugin *p = a->p;
 	int rc;
 
+	pthread_attr_t attr;
+
 	a->ipv6 = p->cfg.ipam_builtin ? config_has_ipv6(&p->cfg) : sysctl_have_ipv6();
-	if (store_open(&a->store, p->cfg.data_dir, true, e))
-		return -1;
 	vn_err_clear(&a->ipam_err);
-	rc = pthread_create(&a->ipam_thread, NULL, ipam_main, a);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, IPAM_STACK);
+	rc = pthread_create(&a->ipam_thread, &attr, ipam_main, a);
+	pthread_attr_destroy(&attr);
 	if (rc)
 		return vn_errf(e, VN_E_IO, "I/O error", "start IPAM thread: %s", strerror(rc));
 	a->ipam_running = true;
@@ -243,18 +250,53 @@ static int choose_mtu(struct add *a, struct vn_err *e)
 	return 0;
 }
 
+struct tombs {
+	const char *alias;
+	char names[16][16];
+	int n;
+};
+
+static void note_tomb(void *ctx, const struct link_info *l)
+{
+	struct tombs *t = ctx;
+
+	if (t->n < 16 && name_is_tomb_ifname(l->name) && strcmp(l->alias, t->alias) == 0)
+		memcpy(t->names[t->n++], l->name, 16);
+}
+
+/* A DEL of this attachment may have just retired the pod's previous veth
+ * (its deletion finishes in the background): its pod end still holds
+ * CNI_IFNAME. Deletes this network's retired links now; returns how many. */
+static int reap_tombs(struct add *a)
+{
+	struct tombs t = { .n = 0 };
+	struct vn_err ignored;
+	char alias[128];
+
+	t.alias = plugin_alias(a->p, alias);
+	if (nl_link_each(&a->nl, TOMB_IFNAME_PREFIX, note_tomb, &t, &ignored))
+		return 0;
+	for (int i = 0; i < t.n; i++)
+		nl_link_delete(&a->nl, t.names[i], &ignored);
+	vn_logf(&a->p->log, VN_LOG_INFO, "deleted %d retired links to free %s", t.n,
+		a->p->env.ifname);
+	return t.n;
+}
+
 static int step_veth(struct add *a, struct vn_err *e)
 {
 	struct plugin *p = a->p;
+	char alias[128];
 	struct veth_spec v = { .host_name = p->host_ifname, .pod_name = p->env.ifname,
-			       .netns_fd = a->netns_fd };
+			       .netns_fd = a->netns_fd, .alias = plugin_alias(p, alias) };
 
 	if (choose_mtu(a, e) || random_mac(a->res.host_mac, e) || random_mac(a->res.pod_mac, e))
 		return -1;
 	memcpy(v.host_mac, a->res.host_mac, 6);
 	memcpy(v.pod_mac, a->res.pod_mac, 6);
 	v.mtu = a->res.mtu;
-	if (nl_veth_create(&a->nl, &v, e))
+	if (nl_veth_create(&a->nl, &v, e) &&
+	    (errno != EEXIST || reap_tombs(a) == 0 || nl_veth_create(&a->nl, &v, e)))
 		return vn_err_wrap(e, "host %s, pod %s", p->host_ifname, p->env.ifname);
 	a->link_made = true;
 	return 0;
@@ -268,13 +310,12 @@ static void undo_veth(struct add *a)
 		nl_link_delete(&a->nl, a->p->host_ifname, &ignored);
 }
 
-/* Host end: DAD off and forwarding on for IPv6, then up with the network's
- * alias, IPv4 forwarding and proxy_arp. */
+/* Host end: DAD off and forwarding on for IPv6, then up with IPv4
+ * forwarding and proxy_arp. */
 static int step_host_link(struct add *a, struct vn_err *e)
 {
 	struct plugin *p = a->p;
 	struct link_info l;
-	char alias[128];
 	int got;
 
 	if (a->ipv6 && (sysctl_set_if6(p->host_ifname, "accept_dad", "0", e) ||
@@ -284,7 +325,7 @@ static int step_host_link(struct add *a, struct vn_err *e)
 	if (got)
 		return got < 0 ? -1 : vn_errf(e, VN_E_IO, "I/O error", "%s vanished", p->host_ifname);
 	a->host_index = l.index;
-	return nl_link_up(&a->nl, l.index, plugin_alias(p, alias), true, e);
+	return nl_link_up(&a->nl, l.index, NULL, true, e);
 }
 
 /* Inside the pod netns: DAD off, a netlink socket that stays bound to the
@@ -354,9 +395,7 @@ static int step_podguard(struct add *a, struct vn_err *e)
 
 	if (!ns)
 		return 0;	/* not a Kubernetes pod: no namespace policy applies */
-	if (podguard_admit(ns, a->res.ips, a->res.n_ips, e))
-		return vn_err_wrap(e, "podguard");
-	return 0;
+	return podguard_admit(ns, a->res.ips, a->res.n_ips, e);
 }
 
 static void undo_podguard(struct add *a)

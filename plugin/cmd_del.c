@@ -107,7 +107,5 @@ int cmd_del(struct plugin *p, struct vn_err *e)
 		return -1;
 	if (n == 0)
 		n = prev_ips(p, ips, STORE_MAX_IPS);
-	if (n && podguard_forget(ips, n, e))
-		return vn_err_wrap(e, "podguard");
-	return 0;
+	return n ? podguard_forget(ips, n, e) : 0;
 }

@@ -39,6 +39,7 @@ int nl_veth_create(struct vn_nl *nl, const struct veth_spec *v, struct vn_err *e
 	struct nlmsghdr *nlh = put_msg(nl, buf, 0, RTM_NEWLINK,
 				       NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
 	struct nlattr *info, *data, *peer;
+	size_t off;
 
 	put_ifinfo(nlh, 0);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->host_name);
@@ -56,7 +57,15 @@ int nl_veth_create(struct vn_nl *nl, const struct veth_spec *v, struct vn_err *e
 	mnl_attr_nest_end(nlh, peer);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
-	return vn_nl_talk(nl, buf, nlh->nlmsg_len, NULL, NULL, "create veth", e);
+	off = nlh->nlmsg_len;
+	if (v->alias) {
+		nlh = put_msg(nl, buf, off, RTM_SETLINK, NLM_F_ACK);
+		put_ifinfo(nlh, 0);
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, v->host_name);
+		mnl_attr_put_strz(nlh, IFLA_IFALIAS, v->alias);
+		off += nlh->nlmsg_len;
+	}
+	return vn_nl_talk(nl, buf, off, NULL, NULL, "create veth", e);
 }
 
 static int link_attr(const struct nlattr *a, void *data)

@@ -21,6 +21,7 @@ struct veth_spec {
 	uint8_t pod_mac[6];
 	unsigned int mtu;
 	int netns_fd;
+	const char *alias;		/* set on the host end in the same batch */
 };
 
 struct link_info {
@@ -33,7 +34,10 @@ struct link_info {
 };
 
 /* Creates the veth pair in one request: host end here, pod end already
- * inside the pod netns under its final name. Nothing is left on failure. */
+ * inside the pod netns under its final name. Nothing is left on failure.
+ * The host end's alias is set by a second message of the same batch, so
+ * (the kernel running a batch within one sendmsg) no process kill can
+ * leave the link without it: GC relies on the alias to find leaks. */
 int nl_veth_create(struct vn_nl *nl, const struct veth_spec *v, struct vn_err *e);
 
 /* Looks a link up by name (index 0) or index. Returns 0 with *out filled,

@@ -21,9 +21,12 @@ int store_open(struct store *s, const char *dir, bool create, struct vn_err *e)
 	s->dirfd = -1;
 	s->lockfd = -1;
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
-	if (create && vn_mkdir_p(dir, 0755, e))
-		return -1;
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0 && errno == ENOENT && create) {
+		if (vn_mkdir_p(dir, 0755, e))
+			return -1;
+		s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	if (s->dirfd < 0)
 		return IO(e, "open data directory %s: %s", dir, strerror(errno));
 	return 0;
@@ -155,28 +158,44 @@ static ssize_t read_small(int dirfd, const char *name, char *buf, size_t size)
 	return n;
 }
 
-/* True if record `target` exists and lists address text `addr`. */
-static bool record_lists(int dirfd, const char *target, const char *addr)
+/* The record name a record's text belongs to ("<hostIfname>.json"). */
+static bool recname_of(const char *text, char out[STORE_RECNAME_MAX])
 {
-	char buf[4096], quoted[VN_ADDR_STRLEN + 2];
+	static const char key[] = "\"hostIfname\":\"";
+	const char *p = strstr(text, key), *end;
 
-	if (read_small(dirfd, target, buf, sizeof(buf)) <= 0)
+	if (!p)
 		return false;
-	snprintf(quoted, sizeof(quoted), "\"%s\"", addr);
-	return strstr(buf, quoted) != NULL;
+	p += sizeof(key) - 1;
+	end = strchr(p, '"');
+	if (!end || end - p > HOST_IFNAME_LEN)
+		return false;
+	snprintf(out, STORE_RECNAME_MAX, "%.*s.json", (int)(end - p), p);
+	return true;
 }
 
 bool store_ip_taken(struct store *s, const struct vn_addr *a)
 {
-	char name[LINK_MAX_NAME], target[STORE_RECNAME_MAX + 1], buf[VN_ADDR_STRLEN];
+	char name[LINK_MAX_NAME], text[4096], quoted[VN_ADDR_STRLEN + 2], rec[STORE_RECNAME_MAX];
+	char buf[VN_ADDR_STRLEN];
+	struct stat link_st, rec_st;
 	ssize_t n;
+	int fd;
 
 	link_name(a, name);
-	n = readlinkat(s->dirfd, name, target, sizeof(target) - 1);
-	if (n < 0)
+	fd = openat(s->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
 		return false;
-	target[n] = '\0';
-	return record_lists(s->dirfd, target, vn_addr_str(a, buf));
+	n = fstat(fd, &link_st) ? -1 : read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	text[n] = '\0';
+	snprintf(quoted, sizeof(quoted), "\"%s\"", vn_addr_str(a, buf));
+	/* live: the link is the record itself (same inode) and lists a */
+	return strstr(text, quoted) && recname_of(text, rec) &&
+	       fstatat(s->dirfd, rec, &rec_st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       rec_st.st_ino == link_st.st_ino && rec_st.st_dev == link_st.st_dev;
 }
 
 static bool taken_cb(void *ctx, const struct vn_addr *a)
@@ -184,14 +203,16 @@ static bool taken_cb(void *ctx, const struct vn_addr *a)
 	return store_ip_taken(ctx, a);
 }
 
-/* Reads the round-robin hint for family from the "last" file:
+/* Reads the round-robin hint for family from the lock file's content:
  * "<v4>,<v6>\n" (either may be empty). False if none or unreadable. */
 static bool read_last(struct store *s, int family, struct vn_addr *out)
 {
 	char buf[2 * VN_ADDR_STRLEN + 4], *comma, *nl;
+	ssize_t n = pread(s->lockfd, buf, sizeof(buf) - 1, 0);
 
-	if (read_small(s->dirfd, "last", buf, sizeof(buf)) <= 0)
+	if (n <= 0)
 		return false;
+	buf[n] = '\0';
 	comma = strchr(buf, ',');
 	nl = comma ? strchr(comma, '\n') : NULL;
 	if (!nl)
@@ -201,15 +222,15 @@ static bool read_last(struct store *s, int family, struct vn_addr *out)
 	       out->family == family;
 }
 
-/* Records the addresses just handed out (the other family's kept). It is
- * only a hint, rewritten in place (no new inode, no fsync): a torn write
+/* Records the addresses just handed out (the other family's kept) in the
+ * lock file. Only a hint, rewritten in place without fsync: a torn write
  * just restarts allocation at the range start. */
 static void write_last(struct store *s, const struct vn_addr *ips, size_t n)
 {
 	struct vn_addr v4 = { 0 }, v6 = { 0 };
 	char a[VN_ADDR_STRLEN] = "", b[VN_ADDR_STRLEN] = "", text[2 * VN_ADDR_STRLEN + 4];
 	bool have4 = read_last(s, AF_INET, &v4), have6 = read_last(s, AF_INET6, &v6);
-	int fd, len;
+	int len;
 
 	for (size_t i = 0; i < n; i++) {
 		if (ips[i].family == AF_INET)
@@ -222,45 +243,38 @@ static void write_last(struct store *s, const struct vn_addr *ips, size_t n)
 	if (have6)
 		vn_addr_str(&v6, b);
 	len = snprintf(text, sizeof(text), "%s,%s\n", a, b);
-	fd = openat(s->dirfd, "last", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return;
-	if (pwrite(fd, text, (size_t)len, 0) == len && ftruncate(fd, len) == 0) {
+	if (pwrite(s->lockfd, text, (size_t)len, 0) == len && ftruncate(s->lockfd, len) == 0) {
 		/* done */
 	}
-	close(fd);
 }
 
-/* Points ip-<a> at recname, replacing a stale link. */
-static int make_link(struct store *s, const struct vn_addr *a, const char *recname,
-		     struct vn_err *e)
+/* Removes the ip- links of ips that are hard links of inode ino. */
+static void unlink_ips(struct store *s, const struct stat *rec, const struct vn_addr *ips,
+		       size_t n)
+{
+	char name[LINK_MAX_NAME];
+	struct stat st;
+
+	for (size_t i = 0; i < n; i++) {
+		link_name(&ips[i], name);
+		if (fstatat(s->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_ino == rec->st_ino && st.st_dev == rec->st_dev)
+			unlinkat(s->dirfd, name, 0);
+	}
+}
+
+/* Makes ip-<a> a hard link of file `from`, replacing a stale link. */
+static int make_link(struct store *s, const char *from, const struct vn_addr *a, struct vn_err *e)
 {
 	char name[LINK_MAX_NAME];
 
 	link_name(a, name);
-	if (symlinkat(recname, s->dirfd, name) == 0)
+	if (linkat(s->dirfd, from, s->dirfd, name, 0) == 0)
 		return 0;
 	if (errno == EEXIST && unlinkat(s->dirfd, name, 0) == 0 &&
-	    symlinkat(recname, s->dirfd, name) == 0)
-		return 0;	/* replaced a stale link */
+	    linkat(s->dirfd, from, s->dirfd, name, 0) == 0)
+		return 0;	/* replaced a stale link (the caller checked it is free) */
 	return IO(e, "create %s/%s: %s", s->dir, name, strerror(errno));
-}
-
-void store_unlink_ips(struct store *s, const char *recname, const struct vn_addr *ips, size_t n)
-{
-	char name[LINK_MAX_NAME], target[STORE_RECNAME_MAX + 1];
-
-	for (size_t i = 0; i < n; i++) {
-		ssize_t len;
-
-		link_name(&ips[i], name);
-		len = readlinkat(s->dirfd, name, target, sizeof(target) - 1);
-		if (len < 0)
-			continue;
-		target[len] = '\0';
-		if (strcmp(target, recname) == 0)
-			unlinkat(s->dirfd, name, 0);
-	}
 }
 
 /* Chooses the address for set idx: the requested one or the next free. */
@@ -306,33 +320,84 @@ int store_reserve(struct store *s, const struct plugin_config *c, const char *re
 		  const struct vn_addr *req, size_t n_req, struct vn_addr *out, size_t *n_out,
 		  struct vn_err *e)
 {
+	(void)recname;
 	*n_out = 0;
 	if (check_requests(c, req, n_req, e))
 		return -1;
 	for (size_t i = 0; i < c->n_sets; i++) {
-		if (choose(s, c, i, req, n_req, &out[i], e) || make_link(s, &out[i], recname, e)) {
-			store_unlink_ips(s, recname, out, *n_out);
-			*n_out = 0;
+		if (choose(s, c, i, req, n_req, &out[i], e))
 			return -1;
-		}
 		*n_out = i + 1;
 	}
-	write_last(s, out, *n_out);
 	return 0;
 }
 
-int store_put_record(struct store *s, const char *recname, const struct store_record *r,
-		     struct vn_err *e)
+static int write_all(int fd, const char *p, size_t len)
 {
-	char path[CFG_PATH_MAX + STORE_RECNAME_MAX + 2];
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Like vn_write_atomic (temp file, fsync, rename, fsync of the directory),
+ * with the reservation links made between the fsync and the rename: they
+ * are hard links of the record-to-be, so the record never exists without
+ * them, and until the rename they are stale (their record does not exist
+ * yet), i.e. free. */
+static int commit(struct store *s, const char *recname, const char *text, const struct vn_addr *ips,
+		  size_t n_ips, struct vn_err *e)
+{
+	char tmp[STORE_RECNAME_MAX + 24];
+	struct stat st = { 0 };
+	size_t made = 0;
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", recname, (int)getpid());
+	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return IO(e, "create %s/%s: %s", s->dir, tmp, strerror(errno));
+	if (write_all(fd, text, strlen(text)) || fsync(fd) || fstat(fd, &st)) {
+		IO(e, "write %s/%s: %s", s->dir, tmp, strerror(errno));
+		close(fd);
+		goto fail;
+	}
+	close(fd);
+	for (; made < n_ips; made++)
+		if (make_link(s, tmp, &ips[made], e))
+			goto fail;
+	if (renameat(s->dirfd, tmp, s->dirfd, recname)) {
+		IO(e, "rename %s/%s: %s", s->dir, recname, strerror(errno));
+		goto fail;
+	}
+	if (fsync(s->dirfd))
+		return IO(e, "fsync %s: %s", s->dir, strerror(errno));
+	return 0;
+fail:
+	unlink_ips(s, &st, ips, made);
+	unlinkat(s->dirfd, tmp, 0);
+	return -1;
+}
+
+int store_commit(struct store *s, const char *recname, const struct store_record *r,
+		 bool reserve, struct vn_err *e)
+{
 	char *text = store_record_json(r);
 	int ret;
 
 	if (!text)
 		return IO(e, "out of memory");
-	snprintf(path, sizeof(path), "%s/%s", s->dir, recname);
-	ret = vn_write_atomic(path, text, strlen(text), 0644, e);
+	ret = commit(s, recname, text, r->ips, reserve ? r->n_ips : 0, e);
 	free(text);
+	if (ret == 0 && reserve)
+		write_last(s, r->ips, r->n_ips);
 	return ret;
 }
 
@@ -357,15 +422,22 @@ int store_release(struct store *s, const char *recname, struct store_record *old
 		  struct vn_err *e)
 {
 	struct store_record r;
-	int got = store_get_record(s, recname, &r, e);
+	struct stat st;
+	int got;
 
-	if (got < 0) {
-		/* unreadable: drop it anyway; its links dangle and are free */
-		memset(&r, 0, sizeof(r));
+	if (fstatat(s->dirfd, recname, &st, AT_SYMLINK_NOFOLLOW)) {
+		if (old)
+			memset(old, 0, sizeof(*old));
+		return errno == ENOENT ? 0 : IO(e, "stat %s/%s: %s", s->dir, recname, strerror(errno));
 	}
-	if (unlinkat(s->dirfd, recname, 0) && errno != ENOENT)
+	got = store_get_record(s, recname, &r, e);
+	if (got != 0)
+		memset(&r, 0, sizeof(r));	/* unreadable: its links are stale once it goes */
+	if (unlinkat(s->dirfd, recname, 0) && errno != ENOENT) {
+		store_record_free(&r);
 		return IO(e, "remove %s/%s: %s", s->dir, recname, strerror(errno));
-	store_unlink_ips(s, recname, r.ips, r.n_ips);
+	}
+	unlink_ips(s, &st, r.ips, r.n_ips);
 	if (old)
 		*old = r;
 	else

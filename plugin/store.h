@@ -1,24 +1,25 @@
 /* store.h - the on-disk IPAM store of one network (its data directory).
  *
  * Layout of the data directory (default /var/lib/cni/veilnet/<network>):
- *   lock              flock(2)ed around every change
+ *   lock              flock(2)ed around every change; its content is the
+ *                     round-robin hint "<last IPv4>,<last IPv6>\n" (losing
+ *                     it only restarts allocation at the range start)
  *   vn<13 hex>.json   one record per attachment (container ID + ifname),
  *                     named after its host interface (name.h); JSON with
  *                     containerID, ifname, hostIfname, netns, ips,
  *                     K8S_POD_NAMESPACE, K8S_POD_NAME, ipam
- *   ip-<address>      symlink to the record holding that address: the
- *                     reservation of the address
- *   last              "<IPv4>,<IPv6>\n": the last addresses handed out
- *                     (round-robin hint, rewritten in place; losing it
- *                     only restarts allocation at the range start)
+ *   ip-<address>      a hard link of the record holding that address: the
+ *                     reservation of the address (readable like the record)
  *
- * An address is taken if and only if its ip- link exists, points to an
- * existing record, and that record lists the address. ADD creates the links
- * first and then writes the record atomically (vn_write_atomic); DEL removes
- * the record first and then the links. So a crash at any instant leaves a
- * consistent store: a dangling or stale link is free again and is replaced
- * or removed by the next allocation or GC. There is no index that could
- * disagree with the records. Every function marked "locked" must run
+ * An address is taken if and only if ip-<address> exists, is the same
+ * inode as the record its content names, and that record lists the
+ * address. ADD writes the record to a temp file, fsyncs it, hard-links the
+ * ip- names to it and only then renames it into place (store_commit); DEL
+ * removes the record first and then its links. So a crash at any instant
+ * leaves a consistent store: a link whose record is gone, was never
+ * renamed into place, or is another inode is stale, i.e. free, and is
+ * replaced by the next allocation or removed by GC. No index exists that
+ * could disagree with the records. Functions marked "locked" must run
  * between store_lock and store_unlock.
  */
 #ifndef PLUGIN_STORE_H
@@ -77,27 +78,26 @@ void store_record_free(struct store_record *r);
 /* True if address a is taken (see above). Locked for a reliable answer. */
 bool store_ip_taken(struct store *s, const struct vn_addr *a);
 
-/* Locked. Reserves one address per range set of c for record recname:
+/* Locked. Chooses one address per range set of c (nothing is written):
  * requested addresses (req, at most one per family) where given, else the
- * next free one round-robin. Creates the ip- links; on failure removes the
- * links it made. Writes the addresses (one per set, in set order) into out.
- * Errors: code 11 when a range set is exhausted, 7 for a requested
- * address outside every range or already in use. */
+ * next free one round-robin after the last handed out. Writes them (one
+ * per set, in set order) into out. Errors: code 11 when a range set is
+ * exhausted, 7 for a requested address outside every range or in use. */
 int store_reserve(struct store *s, const struct plugin_config *c, const char *recname,
 		  const struct vn_addr *req, size_t n_req, struct vn_addr *out, size_t *n_out,
 		  struct vn_err *e);
 
-/* Locked. Writes the record atomically (this commits the reservation). */
-int store_put_record(struct store *s, const char *recname, const struct store_record *r,
-		     struct vn_err *e);
+/* Locked. Writes record r as recname atomically and, with reserve, makes
+ * the ip- links of its addresses (and moves the round-robin hint): the
+ * reservation is committed by the final rename. On failure nothing of it
+ * is left. */
+int store_commit(struct store *s, const char *recname, const struct store_record *r,
+		 bool reserve, struct vn_err *e);
 
 /* Reads a record. Returns 0 (r filled, free it), 1 if there is none, or -1
  * with e set. */
 int store_get_record(struct store *s, const char *recname, struct store_record *r,
 		     struct vn_err *e);
-
-/* Locked. Removes ip- links of ips that point to recname. */
-void store_unlink_ips(struct store *s, const char *recname, const struct vn_addr *ips, size_t n);
 
 /* Locked. Releases an attachment: removes its record, then its links.
  * If old is given it receives the record that was there (n_ips 0 and

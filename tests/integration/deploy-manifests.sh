@@ -104,7 +104,7 @@ t_check "example conflist is JSON" jq -e '.plugins[0].type == "veilnet"' "$DEPLO
 mkdir -p "$W/cnibin-portmap"
 touch "$W/cnibin-portmap/portmap"
 chmod +x "$W/cnibin-portmap/portmap"
-cidrs=($(jq -r '.plugins[0].ipam.ranges[][] .subnet' "$DEPLOY/10-veilnet.conflist"))
+mapfile -t cidrs < <(jq -r '.plugins[0].ipam.ranges[][] .subnet' "$DEPLOY/10-veilnet.conflist")
 VEILNET_CNI_BIN_DIR=$W/cnibin-portmap VEILNET_MTU=$(jq '.plugins[0].mtu' "$DEPLOY/10-veilnet.conflist") \
 	bash "$AGENT" render-conflist "${cidrs[@]}" >"$W/rendered.conflist"
 t_check "example conflist = what the agent renders for the same node" \
@@ -159,7 +159,7 @@ mkdir -p "$W/image/bin" "$W/host/opt/cni/bin" "$W/host/etc/cni/net.d"
 printf '#!/bin/sh\necho veilnet-test-binary\n' >"$W/image/bin/veilnet"
 chmod 0755 "$W/image/bin/veilnet"
 echo '{"metadata": {"name": "node-a"}, "spec": {"podCIDRs": ["10.244.9.0/24", "fd00:10:244:9::/64"]}}' >"$W/kube/node.json"
-agent_install() {
+agent_install() { # agent_install [VAR=VALUE...]
 	env FAKE_KUBE="$W/kube" KUBECTL="$W/fakebin/kubectl" NODE_NAME=node-a \
 		VEILNET_BIN_DIR="$W/image/bin" VEILNET_CNI_BIN_DIR="$W/host/opt/cni/bin" \
 		VEILNET_CNI_CONF_DIR="$W/host/etc/cni/net.d" VEILNET_PODCIDR_WAIT=0 "$@" \
@@ -173,7 +173,7 @@ t_check "conflist written, valid JSON" jq -e . "$CONF"
 t_check "conflist has the node's pod CIDRs" jq -e \
 	'[.plugins[0].ipam.ranges[][] .subnet] == ["10.244.9.0/24", "fd00:10:244:9::/64"]' "$CONF"
 t_check "conflist mode 0644" test "$(stat -c %a "$CONF")" = 644
-t_check "no temp file left in net.d or bin" test -z "$(ls -A "$W/host/etc/cni/net.d" "$W/host/opt/cni/bin" | grep '^\.')"
+t_check "no temp file left in net.d or bin" test -z "$(find "$W/host/etc/cni/net.d" "$W/host/opt/cni/bin" -name '.*')"
 t_check "install again (restart) succeeds" agent_install
 t_check "second install leaves one conflist" test "$(ls "$W/host/etc/cni/net.d" | wc -l)" -eq 1
 echo '{"metadata": {"name": "node-a"}, "spec": {"podCIDR": "10.244.5.0/24"}}' >"$W/kube/node.json"

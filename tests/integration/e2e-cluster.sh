@@ -39,7 +39,7 @@ run_reach() {
 		(
 			if [[ $want == open ]]; then
 				# open: up to 3 tries of 2 s (the first packet may start a handshake)
-				for t in 1 2 3; do dl_probe "$from" "$to" "${port:-$DL_PORT}" 2 && { echo open; exit; }; done
+				for _ in 1 2 3; do dl_probe "$from" "$to" "${port:-$DL_PORT}" 2 && { echo open; exit; }; done
 				echo closed
 			else
 				dl_probe "$from" "$to" "${port:-$DL_PORT}" 1 && echo open || echo closed
@@ -221,6 +221,15 @@ reach "n3 back: policies still enforced" y/c x/a closed
 run_reach
 
 # ---- teardown: every node clean
+# (first, that the checks below see the state while it exists)
+for node in $(dl_nodes); do
+	ns=$(dl_node_netns "$node")
+	t_check "before teardown, $node has reservations" bash -c "ls '$(dl_node_data_dir "$node")' | grep -q '^ip-'"
+	t_check "before teardown, $node has its nft tables" bash -c \
+		"ip netns exec $ns nft list tables | grep -q 'inet veilnet$' && ip netns exec $ns nft list tables | grep -q 'inet veilnet-mesh$'"
+	t_check "before teardown, $node has its wireguard socket" test -S "/var/run/wireguard/$(dl_wg_ifname "$node").sock"
+	t_check "before teardown, $node has pod routes" bash -c "ip -n $ns route | grep -q '^10\.244\.'"
+done
 for pod in $(dl_pods); do
 	dl_pod_del "$pod" || t_fail "pod del $pod"
 done
@@ -236,7 +245,9 @@ for node in $(dl_nodes); do
 	t_check "$node: no pod routes (${routes:-none})" test -z "$routes"
 	tables=$(ip netns exec "$ns" nft list tables 2>/dev/null | tr '\n' ' ')
 	t_check "$node: no nft tables (${tables:-none})" test -z "$tables"
-	res=$(find "$(dl_node_data_dir "$node")" -type f ! -name lock ! -name '*.lock' 2>/dev/null | tr '\n' ' ')
+	# records vn*.json, reservations ip-* (symlinks), temp files: none may
+	# remain; the lock and the round-robin hint "last" may (plugin/store.h)
+	res=$(find "$(dl_node_data_dir "$node")" -mindepth 1 ! -name lock ! -name last 2>/dev/null | tr '\n' ' ')
 	t_check "$node: no IPAM reservations (${res:-none})" test -z "$res"
 	t_check "$node: no wireguard socket" test ! -e "/var/run/wireguard/$(dl_wg_ifname "$node").sock"
 done

@@ -68,7 +68,7 @@ field() { sed -n "s/.* $1=\([0-9a-z]*\).*/\1/p" "$T/up.out"; }
 capture() {
 	if [[ $1 == start ]]; then
 		rm -f "$T/cap.pcap" "$T/cap.err"
-		ip netns exec "$C-ul" tcpdump -i br0 -n -U -s 0 -w "$T/cap.pcap" 2>"$T/cap.err" &
+		ip netns exec "$C-ul" tcpdump -i any -n -U --immediate-mode -s 0 -w "$T/cap.pcap" 2>"$T/cap.err" &
 		CAP_PID=$!
 		for _ in $(seq 100); do
 			grep -q "listening on" "$T/cap.err" 2>/dev/null && return 0
@@ -87,7 +87,7 @@ send_markers() {
 	pod a ping -c 2 -i 0.2 -W 1 -p "$MARKHEX" "$IPB4" >/dev/null 2>&1
 	pod a ping -6 -c 2 -i 0.2 -W 1 -p "$MARKHEX" "$IPB6" >/dev/null 2>&1
 	pod a "$PROBE" client --timeout 500 --retries 2 "udp:$IPB4:7001" >/dev/null 2>&1
-	pod a bash -c "exec 3<>/dev/tcp/$IPB4/7000 && printf '$MARK tcp payload' >&3" >/dev/null 2>&1
+	pod a timeout 2 bash -c "exec 3<>/dev/tcp/$IPB4/7000 && printf '$MARK tcp payload' >&3" >/dev/null 2>&1
 	return 0
 }
 
@@ -103,7 +103,7 @@ read -r _ _ IPC4 IPC6 <"$T/pod-c"
 [[ -n $IPB4 && -n $IPC6 ]] || { t_fail "pods have addresses" "$(cat "$T"/pod-*)"; t_done; }
 
 pod b "$PROBE" server --ports 7000,7001 --protos tcp,udp --ready >"$T/server.out" 2>&1 &
-for _ in $(seq 100); do grep -q ready "$T/server.out" && break; sleep 0.05; done
+for _ in $(seq 100); do grep -qs ready "$T/server.out" && break; sleep 0.05; done
 
 # Positive control: without the mesh the markers cross the underlay in plaintext.
 capture start || t_fail "tcpdump started" "$(cat "$T/cap.err")"

@@ -19,6 +19,63 @@ for p in cni-test veilnet veilnet-policy vn-probe; do
 done
 command -v jq >/dev/null || t_skip "jq is missing"
 
+# ---- vn-probe alone: netns A - R - B, R forwards through a stateful filter
+# that lets new connections go from A to B only. The SCTP probe must pass
+# A->B (so conntrack took the server's INIT-ACK as the answer to the INIT)
+# and fail B->A; conntrack must find none of the probe packets invalid.
+P=$VN_BUILD/vn-probe
+A=vnc$$-pa R=vnc$$-pr B=vnc$$-pb
+probe_net() {
+	local n
+	for n in $A $R $B; do ip netns add $n && t_cleanup "ip netns del $n" && ip -n $n link set lo up || return 1; done
+	ip link add vnc$$a netns $A type veth peer name ra netns $R &&
+		ip link add vnc$$b netns $B type veth peer name rb netns $R &&
+		ip -n $A addr add 10.99.1.2/24 dev vnc$$a && ip -n $A link set vnc$$a up &&
+		ip -n $B addr add 10.99.2.2/24 dev vnc$$b && ip -n $B link set vnc$$b up &&
+		ip -n $R addr add 10.99.1.1/24 dev ra && ip -n $R link set ra up &&
+		ip -n $R addr add 10.99.2.1/24 dev rb && ip -n $R link set rb up &&
+		ip -n $A route add default via 10.99.1.1 && ip -n $B route add default via 10.99.2.1 &&
+		ip netns exec $R sysctl -qw net.ipv4.ip_forward=1 || return 1
+	ip netns exec $R nft -f - <<-'NFT' || return 1
+	table inet vncprobe {
+		counter invalid { }
+		chain forward {
+			type filter hook forward priority 0; policy drop;
+			ct state invalid counter name "invalid" drop
+			ct state established,related accept
+			iifname "ra" ct state new accept
+		}
+	}
+	NFT
+	local fd line n=0 dir
+	dir=$(mktemp -d /tmp/vnc$$-probe.XXXXXX) && t_cleanup "rm -rf $dir" && mkfifo "$dir/ready" || return 1
+	exec {fd}<>"$dir/ready"
+	for n in $A $B; do
+		ip netns exec $n "$P" server --ports 80 --ready >"$dir/ready" &
+		t_cleanup "kill $!"
+	done
+	n=0
+	while ((n < 2)) && read -r -t 5 -u $fd line; do [[ $line == ready ]] && n=$((n + 1)); done
+	exec {fd}<&-
+	((n == 2))
+}
+if probe_net; then
+	t_pass "vn-probe: servers ready in two netns behind a stateful filter"
+	out=$(ip netns exec $A "$P" client tcp:10.99.2.2:80 udp:10.99.2.2:80 sctp:10.99.2.2:80 \
+		tcp:10.99.2.2:81 udp:10.99.2.2:81)
+	t_check "vn-probe: A->B connects over TCP, UDP and SCTP (answers pass as replies)" \
+		test "$(awk '{print $2}' <<<"$out" | head -n 3 | tr '\n' ' ')" = "ok ok ok "
+	t_check "vn-probe: a port nobody serves is refused (TCP RST, UDP ICMP)" \
+		test "$(awk '{print $2}' <<<"$out" | tail -n 2 | tr '\n' ' ')" = "refused refused "
+	out=$(ip netns exec $B "$P" client --timeout 200 tcp:10.99.1.2:80 udp:10.99.1.2:80 sctp:10.99.1.2:80)
+	t_check "vn-probe: B->A is blocked on every protocol (timeouts)" \
+		test "$(awk '{print $2}' <<<"$out" | tr '\n' ' ')" = "timeout timeout timeout "
+	t_check "vn-probe: conntrack found no probe packet invalid (SCTP CRC32c, tags)" \
+		bash -c "ip netns exec $R nft list counter inet vncprobe invalid | grep -q 'packets 0 '"
+else
+	t_fail "vn-probe: servers ready in two netns behind a stateful filter" "setup failed"
+fi
+
 # ---- self-test: the runner reports both kinds of mismatch, naming the pairs
 out=$(bash "$RUN" --only '^001-' --no-model --name "vnc$$s" \
 	--apply-cmd "$VN_ROOT/tests/conformance/selftest-apply x/a y/b" 2>&1)

@@ -13,7 +13,8 @@ for ((i = 0; i < ROUNDS; i++)); do
 done
 
 # consistent: every record is valid JSON, each of its addresses has its
-# reservation link pointing back at it (links are made before the record),
+# reservation link, a hard link of the record (made before the record is
+# renamed into place),
 # and no two records share an address. Other links may dangle or be stale:
 # those addresses are free, which the allocator and GC handle.
 consistent() {
@@ -22,7 +23,7 @@ consistent() {
 		[[ -e $r ]] || continue
 		jq -e '.hostIfname and (.ips | length > 0)' "$r" >/dev/null || { echo "bad record $r"; return 1; }
 		for ip in $(jq -r '.ips[]' "$r"); do
-			[[ $(readlink "$DATA/ip-$ip") == "${r##*/}" ]] || { echo "$r: no link for $ip"; return 1; }
+			[[ "$DATA/ip-$ip" -ef "$r" ]] || { echo "$r: no link for $ip"; return 1; }
 		done
 	done
 	dup=$(cat "$DATA"/vn*.json 2>/dev/null | jq -r '.ips[]' | sort | uniq -d)

@@ -15,7 +15,7 @@ nothing_of() {
 	local h
 	h=$(host_if "$1")
 	! ip -n "$NODE" link show "$h" >/dev/null 2>&1 && [[ ! -e $DATA/$h.json ]] &&
-		! grep -qs "$h" <(for l in "$DATA"/ip-*; do readlink "$l"; done)
+		! grep -qs "$h" "$DATA"/ip-*
 }
 
 # --- taken ifname: the pod already has eth0
@@ -70,9 +70,27 @@ t_check "... and creates no link" bash -c "! ip -n $NODE link show $(host_if c7)
 out=$(cni STATUS "" "" "" "$T/baddir.json")
 t_check "STATUS with an unusable data dir: code 50" test "$(jq .code <<<"$out")" = 50
 
+write_conf "$T/wide.json" 1.1.0 '.ipam.dataDir += "-wide"'
+
+# --- podguard (include/veilnet/podguard.h) fails closed: a namespace chain
+# without the newpod maps makes admission fail, and ADD undoes everything
+ip netns exec "$NODE" nft -f - <<'NFT'
+table inet veilnet {
+	chain nsin-locked { }
+	chain nsout-locked { }
+}
+NFT
+NS9=$(pod_ns p9)
+out=$(cni ADD c9 "$NS9" eth0 "$T/wide.json" "K8S_POD_NAMESPACE=locked;K8S_POD_NAME=p9")
+t_check "ADD fails when podguard cannot admit the pod" test $? -ne 0
+t_check "... with a podguard error" grep -q podguard <<<"$(jq -r .details <<<"$out")"
+t_check "... and leaves no link, pod interface or record" bash -c \
+	"! ip -n $NODE link show $(host_if c9) && ! ip -n vnp-$S-p9 link show eth0 && [ ! -e $DATA-wide/$(host_if c9).json ]"
+t_check "a pod of another namespace is not affected" cni ADD c10 "$(pod_ns p10)" eth0 "$T/wide.json" "K8S_POD_NAMESPACE=open"
+ip netns exec "$NODE" nft delete table inet veilnet
+
 # --- double ADD of one attachment is refused and keeps the first
 NS8=$(pod_ns p8)
-write_conf "$T/wide.json" 1.1.0 '.ipam.dataDir += "-wide"'
 cni ADD c8 "$NS8" eth0 "$T/wide.json" >"$T/r8.json"
 out=$(cni ADD c8 "$NS8" eth0 "$T/wide.json")
 t_check "a second ADD of the same attachment fails" test $? -ne 0

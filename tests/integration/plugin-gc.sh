@@ -41,14 +41,14 @@ t_check "GC succeeds" cni GC "" "" "" "$T/gc.json"
 for i in 3 4; do
 	h=$(host_if c$i)
 	t_check "GC removed c$i's host veth" bash -c "! ip -n $NODE link show $h"
-	t_check "GC removed c$i's record and reservation" bash -c "[ ! -e $DATA/$h.json ] && [ ! -L $DATA/ip-$(ip4 $i) ]"
+	t_check "GC removed c$i's record and reservation" bash -c "[ ! -e $DATA/$h.json ] && [ ! -e $DATA/ip-$(ip4 $i) ]"
 	t_check "GC removed c$i's host route" test -z "$(ip -n "$NODE" route show "$(ip4 $i)")"
 	t_check "c$i's pod interface went with it" wait_until bash -c "! ip -n vnp-$S-p$i link show eth0"
 done
 for i in 1 2; do
 	h=$(host_if c$i)
 	t_check "GC kept c$i: link, route, record, reservation" bash -c \
-		"ip -n $NODE link show $h && ip -n $NODE route show $(ip4 $i) | grep -q $h && [ -e $DATA/$h.json ] && [ -L $DATA/ip-$(ip4 $i) ]"
+		"ip -n $NODE link show $h && ip -n $NODE route show $(ip4 $i) | grep -q $h && [ -e $DATA/$h.json ] && [ $DATA/ip-$(ip4 $i) -ef $DATA/$h.json ]"
 done
 t_check "c1 still pings c2" ip netns exec vnp-$S-p1 ping -c1 -W2 "$(ip4 2)"
 t_check "GC removed a retired (tomb) link of this network" bash -c "! ip -n $NODE link show vnx000000000001"

@@ -56,7 +56,7 @@ every_link_is_true() {
 		grep -q "\"${l##*/ip-}\"" "$l" || return 1
 	done
 }
-t_check "every reservation link points at a record that lists it" every_link_is_true
+t_check "every reservation link is a record that lists it" every_link_is_true
 t_check "a pod pings a far pod" ip netns exec "vnp-$S-p0" ping -c1 -W2 \
 	"$(jq -r '.ips[0].address' "$T/res/ADD-$((PODS - 1)).json" | cut -d/ -f1)"
 

@@ -60,7 +60,8 @@ t_check "node ip_forward and ipv6 forwarding are 1" \
 	test "$(sys $NODE ipv4/ip_forward)$(sys $NODE ipv6/conf/all/forwarding)" = 11
 t_check "reservation record names the pod" \
 	test "$(jq -r '[.K8S_POD_NAMESPACE, .K8S_POD_NAME, .hostIfname] | join(" ")' "$DATA/$H1.json")" = "prod web-1 $H1"
-t_check "reservation link for $IP4" test "$(readlink "$DATA/ip-${IP4%/*}")" = "$H1.json"
+t_check "reservation of $IP4 is a hard link of the record" test "$DATA/ip-${IP4%/*}" -ef "$DATA/$H1.json"
+t_check "reservation of $IP6 too" test "$DATA/ip-${IP6%/*}" -ef "$DATA/$H1.json"
 
 # --- CHECK
 with_prev "$CONF" "$T/r1.json" "$T/c1.json"
@@ -107,6 +108,9 @@ t_check "DEL removes the host route at once" bash -c "[ -z \"\$(ip -n $NODE rout
 t_check "DEL removes the record and links" bash -c "[ ! -e $DATA/$H2.json ] && [ ! -L $DATA/ip-$P2_4 ] && [ ! -L $DATA/ip-$P2_6 ]"
 t_check "the pod interface goes away" wait_until bash -c "! ip -n vnp-$S-p2 link show eth0"
 t_check "DEL twice succeeds" cni DEL c2 "$NS2" eth0 "$T/c2.json"
+cni ADD c2 "$NS2" eth0 "$CONF" >/dev/null && cni DEL c2 "$NS2" eth0 "$CONF" >/dev/null
+t_check "ADD again into the same netns right after DEL" cni ADD c2 "$NS2" eth0 "$CONF"
+t_check "... and DEL it" cni DEL c2 "$NS2" eth0 "$CONF"
 t_check "DEL with empty CNI_NETNS and no prevResult succeeds" cni DEL c2 "" eth0 "$CONF"
 t_check "DEL of an unknown container succeeds" cni DEL never-added "$NS2" eth0 "$CONF"
 ip netns del vnp-$S-p1
@@ -174,6 +178,32 @@ t_check "invalid config: code 7 naming the field" \
 t_check "error objects carry cniVersion msg details" \
 	bash -c "jq -e 'has(\"cniVersion\") and has(\"msg\") and has(\"details\")' <<<'$out'"
 t_check "STATUS is ready" cni STATUS "" "" "" "$CONF"
+
+# --- podguard: ADD puts a new pod's addresses in the newpod maps of its
+# namespace before returning, DEL takes them out
+ip netns exec "$NODE" nft -f - <<'NFT'
+table inet veilnet {
+	map newpod_in4 { type ipv4_addr : verdict; }
+	map newpod_out4 { type ipv4_addr : verdict; }
+	map newpod_in6 { type ipv6_addr : verdict; }
+	map newpod_out6 { type ipv6_addr : verdict; }
+	chain nsin-prod { }
+	chain nsout-prod { }
+}
+NFT
+NS9=$(pod_ns p9)
+cni ADD c9 "$NS9" eth0 "$CONF" "K8S_POD_NAMESPACE=prod;K8S_POD_NAME=guarded" >"$T/r9.json"
+G4=$(jq -r '.ips[0].address' "$T/r9.json"); G4=${G4%/*}
+G6=$(jq -r '.ips[1].address' "$T/r9.json"); G6=${G6%/*}
+t_check "podguard admitted the pod (IPv4 in and out)" bash -c \
+	"ip netns exec $NODE nft list map inet veilnet newpod_in4 | grep -q '$G4 : jump nsin-prod' &&
+	 ip netns exec $NODE nft list map inet veilnet newpod_out4 | grep -q '$G4 : jump nsout-prod'"
+t_check "podguard admitted the pod (IPv6)" bash -c \
+	"ip netns exec $NODE nft list map inet veilnet newpod_in6 | grep -q '$G6 : jump nsin-prod'"
+cni DEL c9 "$NS9" eth0 "$CONF" >/dev/null
+t_check "DEL made podguard forget the pod" bash -c \
+	"! ip netns exec $NODE nft list table inet veilnet | grep -q -e '$G4 :' -e '$G6 :'"
+ip netns exec "$NODE" nft delete table inet veilnet
 
 # --- logFile / logLevel: the log gets the story, stdout only the result
 write_conf "$T/log.json" 1.1.0 ". + {logFile: \"$T/veilnet.log\", logLevel: \"debug\"}"

@@ -207,7 +207,7 @@ static int reserve(struct store *s, const struct plugin_config *c, const char *h
 	}
 	memcpy(r.ips, out, sizeof(out));
 	r.n_ips = n;
-	assert_int_equal(store_put_record(s, rec, &r, e), 0);
+	assert_int_equal(store_commit(s, rec, &r, true, e), 0);
 	store_unlock(s);
 	vn_addr_str(&out[0], got);
 	return 0;
@@ -267,41 +267,60 @@ static void store_reserve_release(void **state)
 	store_close(&s);
 }
 
-/* A crash between the link and the record leaves a dangling link, and a
- * crash in DEL after the record went leaves stale links: both are free. */
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* What crashes leave: a link of a temp record never renamed into place
+ * (ADD died before the rename), a link of a record that was removed and
+ * written anew without it (DEL died, then the attachment came back), and a
+ * foreign symlink. All three addresses are free. */
 static void store_crash_leftovers(void **state)
 {
 	struct plugin_config c;
 	struct store s;
 	struct vn_err e = { 0 };
-	char got[VN_ADDR_STRLEN], path[256];
+	char got[VN_ADDR_STRLEN], path[256], path2[256];
 	struct vn_addr a;
 
 	(void)state;
-	config_4(&c, "10.9.0.20", "10.9.0.21");
+	config_4(&c, "10.9.0.20", "10.9.0.22");
 	assert_int_equal(store_open(&s, tmpdir, true, &e), 0);
-	snprintf(path, sizeof(path), "%s/ip-10.9.0.20", tmpdir);
-	assert_int_equal(symlink("vn00000000000aa.json", path), 0);	/* no record */
-	snprintf(path, sizeof(path), "%s/ip-10.9.0.21", tmpdir);
-	assert_int_equal(symlink("vn00000000000bb.json", path), 0);
-	snprintf(path, sizeof(path), "%s/vn00000000000bb.json", tmpdir);
-	{
-		FILE *f = fopen(path, "w");	/* a record not listing .21 */
-
-		fputs("{\"containerID\":\"x\",\"ifname\":\"eth0\",\"hostIfname\":\"vn00000000000bb\","
-		      "\"ips\":[\"10.9.0.99\"]}", f);
-		fclose(f);
-	}
-	vn_addr_parse("10.9.0.20", &a);
-	assert_false(store_ip_taken(&s, &a));
-	vn_addr_parse("10.9.0.21", &a);
-	assert_false(store_ip_taken(&s, &a));
-	snprintf(path, sizeof(path), "%s/last", tmpdir);
+	/* 1: temp record of vn00000000000aa, linked, never renamed */
+	snprintf(path, sizeof(path), "%s/vn00000000000aa.json.tmp.77", tmpdir);
+	write_file(path, "{\"containerID\":\"x\",\"ifname\":\"eth0\",\"hostIfname\":\"vn00000000000aa\","
+		   "\"ips\":[\"10.9.0.20\"]}");
+	snprintf(path2, sizeof(path2), "%s/ip-10.9.0.20", tmpdir);
+	assert_int_equal(link(path, path2), 0);
 	unlink(path);
+	/* 2: an old record of vn00000000000bb (linked), then a new one */
+	snprintf(path, sizeof(path), "%s/vn00000000000bb.json", tmpdir);
+	write_file(path, "{\"containerID\":\"x\",\"ifname\":\"eth0\",\"hostIfname\":\"vn00000000000bb\","
+		   "\"ips\":[\"10.9.0.21\"]}");
+	snprintf(path2, sizeof(path2), "%s/ip-10.9.0.21", tmpdir);
+	assert_int_equal(link(path, path2), 0);
+	unlink(path);
+	write_file(path, "{\"containerID\":\"x\",\"ifname\":\"eth0\",\"hostIfname\":\"vn00000000000bb\","
+		   "\"ips\":[\"10.9.0.21\"]}");
+	/* 3: a symlink */
+	snprintf(path2, sizeof(path2), "%s/ip-10.9.0.22", tmpdir);
+	assert_int_equal(symlink("vn00000000000bb.json", path2), 0);
+	for (int i = 20; i <= 22; i++) {
+		snprintf(got, sizeof(got), "10.9.0.%d", i);
+		vn_addr_parse(got, &a);
+		assert_false(store_ip_taken(&s, &a));
+	}
 	assert_int_equal(reserve(&s, &c, "vn00000000000cc", NULL, got, &e), 0);
 	assert_string_equal(got, "10.9.0.20");
 	assert_int_equal(reserve(&s, &c, "vn00000000000dd", NULL, got, &e), 0);
 	assert_string_equal(got, "10.9.0.21");
+	vn_addr_parse("10.9.0.21", &a);
+	assert_true(store_ip_taken(&s, &a));
 	store_close(&s);
 }
 
@@ -330,7 +349,8 @@ static void store_gc_keeps_valid(void **state)
 	snprintf(path, sizeof(path), "%s/vn00000000000dd.json.tmp.123", tmpdir);
 	fclose(fopen(path, "w"));
 	assert_int_equal(store_lock(&s, &e), 0);
-	/* left from the tests above: bb (stale record), cc, dd, and 0..4 */
+	/* left from the tests above: bb (a record whose address dd took), cc,
+	 * dd, vn..01-04, and the symlink ip-10.9.0.22 */
 	assert_true(store_gc(&s, keep_dd, drop_count, &dropped, &e) >= 2);
 	store_unlock(&s);
 	assert_true(dropped >= 2);
@@ -343,6 +363,10 @@ static void store_gc_keeps_valid(void **state)
 	assert_int_not_equal(access(path, F_OK), 0);
 	snprintf(path, sizeof(path), "%s/vn00000000000bb.json", tmpdir);
 	assert_int_not_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/ip-10.9.0.22", tmpdir);
+	assert_int_not_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/ip-10.9.0.10", tmpdir);
+	assert_int_not_equal(access(path, F_OK), 0);	/* vn..04's, released */
 	store_close(&s);
 }
 
@@ -377,7 +401,7 @@ static void store_parallel(void **state)
 		wait(&status);
 		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
-	/* 160 distinct links, each to a record that lists it */
+	/* 160 distinct links, each a hard link of a record that lists it */
 	snprintf(cmd, sizeof(cmd),
 		 "test $(ls %s | grep -c '^ip-') = 160 && test $(ls %s | grep -c json$) = 160 && "
 		 "for l in %s/ip-*; do grep -q \"\\\"${l##*/ip-}\\\"\" $l || exit 1; done", dir, dir, dir);
