@@ -233,6 +233,7 @@ struct cc {
 	struct hmap set_by_name;	/* hash(name) -> index in rs->sets */
 	struct hmap chain_by_name;
 	struct hmap counter_by_name;
+	bool fam[2];		/* some pod has an IPv4 / IPv6 address */
 	char buf[1024];
 };
 
@@ -336,15 +337,15 @@ static void comment_clean(char *s)
 			s[i] = '?';
 }
 
-/* Fills the peer sets of a pod peer (both families) and returns their
- * base names ("peer4-<h>"). */
+/* Fills the peer sets of a pod peer for the address families in use and
+ * returns their names ("peer4-<h>", "peer6-<h>"). */
 static int peer_sets(struct cc *c, const struct np_policy *pol, const struct np_peer *peer,
 		     char names[2][32])
 {
 	char ns_txt[480], pod_txt[480], key[1024];
-	struct nr_set *s4, *s6;
-	bool new4, new6;
-	size_t idx4;
+	struct nr_set *s[2] = { NULL, NULL };
+	size_t idx[2] = { 0, 0 };
+	bool created = false;
 	uint64_t h;
 
 	if (peer->has_ns_sel) {
@@ -359,17 +360,22 @@ static int peer_sets(struct cc *c, const struct np_policy *pol, const struct np_
 	snprintf(names[0], 32, "peer4-%016llx", (unsigned long long)h);
 	snprintf(names[1], 32, "peer6-%016llx", (unsigned long long)h);
 	comment_clean(key);
-	s4 = get_set(c, names[0], AF_INET, NR_KEY_ADDR, false, key, &new4);
-	if (!s4)
-		return -1;
-	idx4 = (size_t)(s4 - c->rs->sets);
-	/* Creating the second set may move the first. */
-	s6 = get_set(c, names[1], AF_INET6, NR_KEY_ADDR, false, key, &new6);
-	if (!s6)
-		return -1;
-	if (!new4)
+	for (int f = 0; f < 2; f++) {
+		bool made;
+
+		if (!c->fam[f])
+			continue;
+		s[f] = get_set(c, names[f], f ? AF_INET6 : AF_INET, NR_KEY_ADDR, false, key, &made);
+		if (!s[f])
+			return -1;
+		idx[f] = (size_t)(s[f] - c->rs->sets);
+		created |= made;
+	}
+	if (!created)
 		return 0;
-	return np_index_peer_members(&c->ix, pol, peer, &c->rs->sets[idx4], s6);
+	/* Creating the second set may have moved the first. */
+	return np_index_peer_members(&c->ix, pol, peer, c->fam[0] ? &c->rs->sets[idx[0]] : NULL,
+				     c->fam[1] ? &c->rs->sets[idx[1]] : NULL);
 }
 
 static const char *proto_lower(uint8_t proto)
@@ -448,16 +454,17 @@ static int expand_entry(struct cc *c, struct nr_chain *ch, const struct expand *
 
 	if (x->peer && x->peer->kind == NP_PEER_IPBLOCK)
 		return add_match_rule(c, ch, x, x->peer->cidr.addr.family, NULL);
-	if (x->peer) {
-		if (peer_sets(c, x->pol, x->peer, names))
+	/* Pod peers and named ports match pod addresses: only the families
+	 * some pod has need rules. */
+	if (x->peer && peer_sets(c, x->pol, x->peer, names))
+		return -1;
+	if (!x->peer && !named)
+		return add_match_rule(c, ch, x, 0, NULL);
+	for (int f = 0; f < 2; f++)
+		if (c->fam[f] && add_match_rule(c, ch, x, f ? AF_INET6 : AF_INET,
+						x->peer ? names[f] : NULL))
 			return -1;
-		return add_match_rule(c, ch, x, AF_INET, names[0]) ||
-		       add_match_rule(c, ch, x, AF_INET6, names[1]) ? -1 : 0;
-	}
-	if (named)
-		return add_match_rule(c, ch, x, AF_INET, NULL) ||
-		       add_match_rule(c, ch, x, AF_INET6, NULL) ? -1 : 0;
-	return add_match_rule(c, ch, x, 0, NULL);
+	return 0;
 }
 
 static void counter_name(const struct np_policy *pol, enum np_dir d, size_t i, char *buf,
@@ -714,6 +721,9 @@ int nr_compile(const struct np_world *w, const struct nr_opts *o, struct nr_rule
 	memset(rs, 0, sizeof(*rs));
 	if (!buf || !wide || np_index_build(&c.ix, w) || base_chain(&c))
 		goto out;
+	for (size_t i = 0; i < c.ix.n_pods; i++)
+		for (size_t j = 0; j < c.ix.pods[i]->n_ips; j++)
+			c.fam[c.ix.pods[i]->ips[j].family == AF_INET6] = true;
 	for (size_t i = 0; i < c.ix.n_pods; i++) {
 		const struct np_pod *pod = c.ix.pods[i];
 

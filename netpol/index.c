@@ -217,7 +217,7 @@ static int add_pod(const struct np_pod *p, struct nr_set *s4, struct nr_set *s6)
 	for (size_t i = 0; i < p->n_ips; i++) {
 		struct nr_set *s = p->ips[i].family == AF_INET ? s4 : s6;
 
-		if (nr_set_add(s, p->ips[i].b, NULL))
+		if (s && nr_set_add(s, p->ips[i].b, NULL))
 			return -1;
 	}
 	return 0;

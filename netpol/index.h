@@ -44,7 +44,8 @@ void np_index_free(struct np_index *ix);
 /* The range [*lo, *hi) of ix->pols in namespace ns. */
 void np_index_policies_of(const struct np_index *ix, const char *ns, size_t *lo, size_t *hi);
 
-/* Adds the addresses of the pods a pod peer of pol selects to s4 / s6. */
+/* Adds the addresses of the pods a pod peer of pol selects to s4 / s6
+ * (either may be NULL: that family is not wanted). */
 int np_index_peer_members(struct np_index *ix, const struct np_policy *pol,
 			  const struct np_peer *peer, struct nr_set *s4, struct nr_set *s6);
 

@@ -916,10 +916,8 @@ static void fill_rule(struct nlmsghdr *nlh, const void *arg)
 	nftnl_rule_free(r);
 }
 
-static uint64_t rule_hash(const struct nftnl_rule *r)
+static uint64_t rule_hash(const uint8_t *ud, uint32_t len)
 {
-	uint32_t len = 0;
-	const uint8_t *ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
 	uint64_t h = 0;
 
 	for (uint32_t i = 0; ud && i + 2 <= len; i += 2u + ud[i + 1]) {
@@ -931,40 +929,50 @@ static uint64_t rule_hash(const struct nftnl_rule *r)
 	return h;
 }
 
+static int rule_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t type = mnl_attr_get_type(a);
+
+	if (type <= NFTA_RULE_MAX)
+		tb[type] = a;
+	return MNL_CB_OK;
+}
+
+/* Only table, chain and userdata are needed: parsed with libmnl directly,
+ * which is much cheaper than decoding every expression of every rule. */
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
+	const struct nlattr *tb[NFTA_RULE_MAX + 1] = { 0 };
 	struct reader *rd = data;
 	struct nr_ruleset *rs = rd->rs;
-	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nr_chain *ch = NULL;
 	struct nr_rule *nr;
-	const char *chain, *table;
+	const char *chain;
 
-	if (!r || nftnl_rule_nlmsg_parse(nlh, r) < 0)
-		goto out;
-	table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
-	chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
-	if (!chain || !table || strcmp(table, NR_TABLE))
-		goto out;
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), rule_attr, tb) < 0 ||
+	    !tb[NFTA_RULE_TABLE] || !tb[NFTA_RULE_CHAIN] ||
+	    strcmp(mnl_attr_get_str(tb[NFTA_RULE_TABLE]), NR_TABLE))
+		return MNL_CB_OK;
+	chain = mnl_attr_get_str(tb[NFTA_RULE_CHAIN]);
 	if (rs->n_chains && !strcmp(rs->chains[rs->n_chains - 1].name, chain))
 		ch = &rs->chains[rs->n_chains - 1];
 	if (!ch) {
 		ch = push((void **)&rs->chains, &rs->n_chains, &rd->chains_cap, sizeof(*ch));
 		if (!ch || !(ch->name = strdup(chain))) {
 			rd->err = ENOMEM;
-			goto out;
+			return MNL_CB_OK;
 		}
 		ch->base = !strcmp(chain, NR_BASE_CHAIN);
 	}
 	nr = push((void **)&ch->rules, &ch->n, &ch->cap, sizeof(*nr));
 	if (!nr) {
 		rd->err = ENOMEM;
-		goto out;
+		return MNL_CB_OK;
 	}
-	nr->hash = rule_hash(r);
-out:
-	if (r)
-		nftnl_rule_free(r);
+	if (tb[NFTA_RULE_USERDATA])
+		nr->hash = rule_hash(mnl_attr_get_payload(tb[NFTA_RULE_USERDATA]),
+				     mnl_attr_get_payload_len(tb[NFTA_RULE_USERDATA]));
 	return MNL_CB_OK;
 }
 

@@ -237,6 +237,11 @@ static ssize_t wait_input(struct watcher *wt, int fd, int sfd, char *buf, size_t
 	if (poll(pf, sfd >= 0 ? 2 : 1, timeout) < 0)
 		return errno == EINTR ? -2 : -1;
 	if (sfd >= 0 && (pf[1].revents & POLLIN)) {
+		struct signalfd_siginfo si;
+
+		/* Consume it, or it would kill us when the mask is restored. */
+		if (read(sfd, &si, sizeof(si)) < 0)
+			return -1;
 		*stop = true;
 		return 0;
 	}

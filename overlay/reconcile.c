@@ -186,8 +186,12 @@ static int strict_settle(const struct mesh_cfg *c, const struct plan *p, struct 
 				 .remote = p->remote, .n_remote = p->n_remote };
 	bool changed = false;
 
-	if (!c->strict)
+	if (!c->strict) {	/* --no-strict: no table, not even an old one */
+		if (strict_remove(&changed, e))
+			return vn_err_wrap(e, "strict mode");
+		r->strict += changed;
 		return 0;
+	}
 	if (strict_apply(&s, &changed, e))
 		return vn_err_wrap(e, "strict mode");
 	r->strict += changed;

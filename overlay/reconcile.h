@@ -2,7 +2,8 @@
  *
  * reconcile_up, in this order (so nothing leaves in plaintext meanwhile):
  *   1. loads the private key and builds the plan (plan.h);
- *   2. strict mode: installs/updates table inet veilnet-mesh (strict.h);
+ *   2. strict mode: installs/updates table inet veilnet-mesh (strict.h),
+ *      or with strict off removes it;
  *   3. finds or creates the device: an existing wireguard link (kernel) or
  *      a live UAPI socket (wireguard-go); else creates a kernel link, or,
  *      when the kernel refuses (EOPNOTSUPP) and the backend is auto,

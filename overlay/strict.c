@@ -69,26 +69,47 @@ size_t strict_ranges(const struct vn_prefix *p, size_t n, int family, struct str
 
 const char *strict_fingerprint(const struct strict_spec *s, char *buf)
 {
-	crypto_generichash_state st;
-	unsigned char h[16];
-	char pfx[VN_PREFIX_STRLEN], hex[33];
-
-	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	crypto_generichash_update(&st, (const unsigned char *)s->wg_ifname, strlen(s->wg_ifname) + 1);
-	for (size_t i = 0; i < s->n_local; i++) {
-		vn_prefix_str(&s->local[i], pfx);
-		crypto_generichash_update(&st, (const unsigned char *)"L", 1);
-		crypto_generichash_update(&st, (const unsigned char *)pfx, strlen(pfx) + 1);
-	}
-	for (size_t i = 0; i < s->n_remote; i++) {
-		vn_prefix_str(&s->remote[i], pfx);
-		crypto_generichash_update(&st, (const unsigned char *)"R", 1);
-		crypto_generichash_update(&st, (const unsigned char *)pfx, strlen(pfx) + 1);
-	}
-	crypto_generichash_final(&st, h, sizeof(h));
-	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	snprintf(buf, 96, "veilnet-mesh strict v1 %s", hex);
+	snprintf(buf, 96, "veilnet-mesh strict v2 wg=%s", s->wg_ifname);
 	return buf;
+}
+
+/* The elements a set should hold: start keys, and end keys flagged. */
+struct elem {
+	uint8_t key[16];
+	bool end;
+};
+
+static int elem_cmp(const void *a, const void *b)
+{
+	const struct elem *x = a, *y = b;
+	int c = memcmp(x->key, y->key, sizeof(x->key));
+
+	return c ? c : (int)x->end - (int)y->end;
+}
+
+/* Elements for the prefixes of one family; *out malloc'd, sorted. */
+static size_t want_elems(const struct vn_prefix *p, size_t n, int family, struct elem **out)
+{
+	struct strict_range *r = calloc(n + 1, sizeof(*r));
+	struct elem *el = calloc(2 * n + 1, sizeof(*el));
+	size_t k, m = 0;
+
+	*out = el;
+	if (!r || !el) {
+		free(r);
+		return (size_t)-1;
+	}
+	k = strict_ranges(p, n, family, r);
+	for (size_t i = 0; i < k; i++) {
+		memcpy(el[m++].key, r[i].start.b, vn_addr_size(family));
+		if (r[i].has_end) {
+			memcpy(el[m].key, r[i].end.b, vn_addr_size(family));
+			el[m++].end = true;
+		}
+	}
+	free(r);
+	qsort(el, m, sizeof(*el), elem_cmp);
+	return m;
 }
 
 /* ---- the batch ---- */
@@ -196,7 +217,8 @@ static struct nftnl_set *set_new(const char *name, int family, uint32_t id)
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, STRICT_TABLE);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	if (id)		/* a set made in this batch; 0: an existing one, by name */
+		nftnl_set_set_u32(s, NFTNL_SET_ID, id);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, vn_addr_size(family));
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, family == AF_INET ? NFT_TYPE_IPADDR : NFT_TYPE_IP6ADDR);
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_INTERVAL);
@@ -216,9 +238,9 @@ static int add_elem(struct nftnl_set *s, const struct vn_addr *a, bool end)
 	return 0;
 }
 
-/* NEWSETELEM messages for ranges [from, to). */
+/* One NEWSETELEM message for elements [from, to). */
 static int put_elems(struct batch *b, const char *name, int family, uint32_t id,
-		     const struct strict_range *r, size_t from, size_t to)
+		     const struct elem *el, size_t from, size_t to)
 {
 	struct nftnl_set *s = set_new(name, family, id);
 	struct nlmsghdr *nlh;
@@ -226,10 +248,14 @@ static int put_elems(struct batch *b, const char *name, int family, uint32_t id,
 
 	if (!s)
 		return -1;
-	for (size_t i = from; i < to; i++)
-		if (add_elem(s, &r[i].start, false) || (r[i].has_end && add_elem(s, &r[i].end, true)))
+	for (size_t i = from; i < to; i++) {
+		struct vn_addr a = { .family = family };
+
+		memcpy(a.b, el[i].key, vn_addr_size(family));
+		if (add_elem(s, &a, el[i].end))
 			goto out;
-	nlh = hdr(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, 1024 + (to - from) * 128);
+	}
+	nlh = hdr(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, 1024 + (to - from) * 64);
 	if (!nlh)
 		goto out;
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
@@ -240,32 +266,55 @@ out:
 	return ret;
 }
 
+static int put_all_elems(struct batch *b, const char *name, int family, uint32_t id,
+			 const struct elem *el, size_t n)
+{
+	for (size_t i = 0; i < n; i += ELEMS_PER_MSG)
+		if (put_elems(b, name, family, id, el, i, i + ELEMS_PER_MSG < n ? i + ELEMS_PER_MSG : n))
+			return -1;
+	return 0;
+}
+
+/* A new set with its elements. */
 static int put_set(struct batch *b, const char *name, int family, uint32_t id,
 		   const struct vn_prefix *p, size_t n)
 {
-	struct strict_range *r = calloc(n + 1, sizeof(*r));
 	struct nftnl_set *s = set_new(name, family, id);
+	struct elem *el = NULL;
 	struct nlmsghdr *nlh = NULL;
-	size_t k;
+	size_t k = want_elems(p, n, family, &el);
 	int ret = -1;
 
-	if (!r || !s)
+	if (!s || k == (size_t)-1)
 		goto out;
 	nlh = hdr(b, NFT_MSG_NEWSET, NLM_F_CREATE, 1024);
 	if (!nlh)
 		goto out;
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	done(b, nlh);
-	k = strict_ranges(p, n, family, r);
-	for (size_t i = 0; i < k; i += ELEMS_PER_MSG)
-		if (put_elems(b, name, family, id, r, i, i + ELEMS_PER_MSG < k ? i + ELEMS_PER_MSG : k))
-			goto out;
-	ret = 0;
+	ret = put_all_elems(b, name, family, id, el, k);
 out:
 	if (s)
 		nftnl_set_free(s);
-	free(r);
+	free(el);
 	return ret;
+}
+
+/* Empties an existing set (DELSETELEM without elements flushes it). */
+static int put_flush(struct batch *b, const char *name, int family)
+{
+	struct nftnl_set *s = set_new(name, family, 0);
+	struct nlmsghdr *nlh;
+
+	if (!s)
+		return -1;
+	nlh = hdr(b, NFT_MSG_DELSETELEM, 0, 1024);
+	if (nlh) {
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		done(b, nlh);
+	}
+	nftnl_set_free(s);
+	return nlh ? 0 : -1;
 }
 
 /* ---- rules ---- */
@@ -364,29 +413,16 @@ static int put_rule(struct batch *b, const char *wg, int family, bool by_iif, ui
 
 static int build(struct batch *b, const struct strict_spec *s, bool exists, const char *fp)
 {
-	char *p = room(b, 64);
-
-	if (!p)
-		return -1;
-	nftnl_batch_begin(p, b->seq++);
-	b->len += NLMSG_ALIGN(((struct nlmsghdr *)p)->nlmsg_len);
-	if ((exists && put_table(b, NFT_MSG_DELTABLE, 0, NULL)) ||
-	    put_table(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, fp) || put_chain(b) ||
-	    put_set(b, "remote4", AF_INET, 1, s->remote, s->n_remote) ||
-	    put_set(b, "local4", AF_INET, 2, s->local, s->n_local) ||
-	    put_set(b, "remote6", AF_INET6, 3, s->remote, s->n_remote) ||
-	    put_set(b, "local6", AF_INET6, 4, s->local, s->n_local) ||
-	    put_rule(b, s->wg_ifname, AF_INET, true, 1) ||
-	    put_rule(b, s->wg_ifname, AF_INET, false, 1) ||
-	    put_rule(b, s->wg_ifname, AF_INET6, true, 3) ||
-	    put_rule(b, s->wg_ifname, AF_INET6, false, 3))
-		return -1;
-	p = room(b, 64);
-	if (!p)
-		return -1;
-	nftnl_batch_end(p, b->seq++);
-	b->len += NLMSG_ALIGN(((struct nlmsghdr *)p)->nlmsg_len);
-	return 0;
+	return (exists && put_table(b, NFT_MSG_DELTABLE, 0, NULL)) ||
+	       put_table(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, fp) || put_chain(b) ||
+	       put_set(b, "remote4", AF_INET, 1, s->remote, s->n_remote) ||
+	       put_set(b, "local4", AF_INET, 2, s->local, s->n_local) ||
+	       put_set(b, "remote6", AF_INET6, 3, s->remote, s->n_remote) ||
+	       put_set(b, "local6", AF_INET6, 4, s->local, s->n_local) ||
+	       put_rule(b, s->wg_ifname, AF_INET, true, 1) ||
+	       put_rule(b, s->wg_ifname, AF_INET, false, 1) ||
+	       put_rule(b, s->wg_ifname, AF_INET6, true, 3) ||
+	       put_rule(b, s->wg_ifname, AF_INET6, false, 3) ? -1 : 0;
 }
 
 /* ---- the socket edge ---- */
@@ -440,13 +476,135 @@ static int table_get(struct vn_nl *nl, struct table_state *ts, struct vn_err *e)
 	return 0;
 }
 
+/* ---- reading a set's elements ---- */
+
+struct set_dump {
+	struct elem *v;
+	size_t n;
+	size_t cap;
+	bool oom;
+};
+
+static int elem_cb(struct nftnl_set_elem *el, void *data)
+{
+	struct set_dump *d = data;
+	uint32_t len = 0;
+	const void *key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &len);
+
+	if (!key || len > 16)
+		return 0;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		struct elem *grown = realloc(d->v, cap * sizeof(*grown));
+
+		if (!grown) {
+			d->oom = true;
+			return -1;
+		}
+		d->v = grown;
+		d->cap = cap;
+	}
+	memset(&d->v[d->n], 0, sizeof(d->v[d->n]));
+	memcpy(d->v[d->n].key, key, len);
+	/* (nftnl_set_elem_get_u32 of an absent attribute is not safe) */
+	d->v[d->n++].end = nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_FLAGS) &&
+			   (nftnl_set_elem_get_u32(el, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
+	return 0;
+}
+
+static int setelem_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (s && nftnl_set_elems_nlmsg_parse(nlh, s) == 0)
+		nftnl_set_elem_foreach(s, elem_cb, data);
+	if (s)
+		nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+/* The elements of an existing set, sorted. */
+static int set_read(struct vn_nl *nl, const char *name, int family, struct set_dump *d,
+		    struct vn_err *e)
+{
+	struct nftnl_set *s = set_new(name, family, 0);
+	char buf[512];
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (!s)
+		return NO_MEM(e);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, vn_nl_seq(nl));
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	ret = vn_nl_talk(nl, nlh, nlh->nlmsg_len, setelem_cb, d, "list set elements", e);
+	if (ret == 0 && d->oom)
+		ret = NO_MEM(e);
+	if (ret == 0)
+		qsort(d->v, d->n, sizeof(*d->v), elem_cmp);
+	return ret;
+}
+
+struct set_want {
+	const char *name;
+	int family;
+	const struct vn_prefix *p;
+	size_t n;
+};
+
+/* Fills the batch with flush + refill of every set whose elements differ;
+ * returns how many differ, -1 if a set cannot be read (rebuild then). */
+static int refill_sets(struct vn_nl *nl, struct batch *b, const struct set_want *sets,
+		       struct vn_err *e)
+{
+	int differ = 0;
+
+	for (int i = 0; i < 4 && differ >= 0; i++) {
+		struct set_dump d = { 0 };
+		struct elem *want = NULL;
+		size_t k = want_elems(sets[i].p, sets[i].n, sets[i].family, &want);
+
+		if (k == (size_t)-1 || set_read(nl, sets[i].name, sets[i].family, &d, e)) {
+			differ = -1;
+		} else if (d.n != k || (k && memcmp(d.v, want, k * sizeof(*want)))) {
+			differ++;
+			if (put_flush(b, sets[i].name, sets[i].family) ||
+			    put_all_elems(b, sets[i].name, sets[i].family, 0, want, k))
+				differ = -1;
+		}
+		free(d.v);
+		free(want);
+	}
+	return differ;
+}
+
+static int batch_edge(struct batch *b, bool begin)
+{
+	char *p = room(b, 64);
+
+	if (!p)
+		return -1;
+	if (begin)
+		nftnl_batch_begin(p, b->seq++);
+	else
+		nftnl_batch_end(p, b->seq++);
+	b->len += NLMSG_ALIGN(((struct nlmsghdr *)p)->nlmsg_len);
+	return 0;
+}
+
 int strict_apply(const struct strict_spec *s, bool *changed, struct vn_err *e)
 {
+	const struct set_want sets[4] = {
+		{ "remote4", AF_INET, s->remote, s->n_remote },
+		{ "local4", AF_INET, s->local, s->n_local },
+		{ "remote6", AF_INET6, s->remote, s->n_remote },
+		{ "local6", AF_INET6, s->local, s->n_local },
+	};
 	struct vn_nl nl = { 0 };
 	struct table_state ts;
 	struct batch b = { 0 };
 	char fp[96];
-	int ret = -1;
+	int ret = -1, differ = -1;
 
 	*changed = false;
 	strict_fingerprint(s, fp);
@@ -454,22 +612,39 @@ int strict_apply(const struct strict_spec *s, bool *changed, struct vn_err *e)
 		return -1;
 	if (table_get(&nl, &ts, e))
 		goto out;
-	if (ts.exists && strcmp(ts.comment, fp) == 0) {
-		ret = 0;
-		goto out;
-	}
 	b.cap = 64 * 1024 + (s->n_local + s->n_remote) * 160;
 	b.buf = calloc(1, b.cap);
-	b.seq = vn_nl_seq(&nl);
-	if (!b.buf || build(&b, s, ts.exists, fp)) {
+	if (!b.buf) {
 		NO_MEM(e);
 		goto out;
 	}
+	b.seq = vn_nl_seq(&nl);
+	if (batch_edge(&b, true))
+		goto nomem;
+	/* The same table: only the sets' elements may need a change, which
+	 * keeps the hooks (re-registering them costs RCU grace periods). */
+	if (ts.exists && strcmp(ts.comment, fp) == 0)
+		differ = refill_sets(&nl, &b, sets, e);
+	if (differ == 0) {
+		ret = 0;
+		goto out;
+	}
+	if (differ < 0) {	/* another table, none, or unreadable: rebuild */
+		b.len = 0;
+		b.seq = vn_nl_seq(&nl);
+		if (batch_edge(&b, true) || build(&b, s, ts.exists, fp))
+			goto nomem;
+	}
+	if (batch_edge(&b, false))
+		goto nomem;
 	nl.seq = b.seq;
 	if (vn_nl_talk(&nl, b.buf, b.len, NULL, NULL, "install table inet " STRICT_TABLE, e))
 		goto out;
 	*changed = true;
 	ret = 0;
+	goto out;
+nomem:
+	NO_MEM(e);
 out:
 	free(b.buf);
 	vn_nl_close(&nl);

@@ -3,7 +3,7 @@
  * veilnet-mesh keeps its own nftables table, `inet veilnet-mesh`, in the
  * node's netns:
  *
- *   table inet veilnet-mesh {            # comment: fingerprint of the spec
+ *   table inet veilnet-mesh {            # comment: its structure (the wg device)
  *     set remote4 { type ipv4_addr; flags interval; elements = {...} }
  *     set local4  { ... }   set remote6 / local6 { type ipv6_addr; ... }
  *     chain forward { type filter hook forward priority filter; policy accept;
@@ -18,8 +18,13 @@
  * through the WireGuard device: while the mesh starts, after `down`, with
  * the device down or a plain underlay route in the way. Traffic to node
  * addresses and the API server matches no set and is never forced into
- * the tunnel. The table is replaced in one nftables transaction (no
- * instant without rules) and only when its fingerprint changes.
+ * the tunnel.
+ *
+ * Updates are atomic (one nftables transaction, never an instant without
+ * rules) and minimal: the table's comment names its structure (the wg
+ * device); while it matches, only sets whose elements differ from the
+ * wanted ones are flushed and refilled, and nothing is written when none
+ * differ. Otherwise the table is deleted and recreated in one transaction.
  */
 #ifndef VEILNET_OVERLAY_STRICT_H
 #define VEILNET_OVERLAY_STRICT_H
@@ -53,8 +58,8 @@ struct strict_range {
  * the number of ranges. Pure. */
 size_t strict_ranges(const struct vn_prefix *p, size_t n, int family, struct strict_range *out);
 
-/* The table comment that identifies spec: "veilnet-mesh strict v1 <hash>"
- * (buf: 96 bytes). Pure; equal specs give equal texts. */
+/* The table comment that names the structure of spec (buf: 96 bytes):
+ * "veilnet-mesh strict v2 wg=<ifname>". Pure. */
 const char *strict_fingerprint(const struct strict_spec *s, char *buf);
 
 /* Makes the table match spec in the current netns. *changed says whether

@@ -1,9 +1,11 @@
 /* ADD: a sequence of steps, each undone in reverse order if a later one
  * fails, so a failed ADD leaves no link, address, route or reservation.
  *
- * The reservation (a few fsyncs) runs in a second thread while the main
- * thread creates the veth and brings both ends up; the addresses and
- * routes follow once both are done. */
+ * The reservation (file creation and fsyncs) runs in a second thread
+ * while the main thread creates the veth and brings both ends up; the
+ * addresses and routes follow once the reservation is committed, while
+ * the thread makes it durable (directory fsync), which ADD waits for
+ * before it returns. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -41,8 +43,12 @@ struct add {
 	json_t *ipam_result;		/* delegated IPAM's answer */
 	pthread_t ipam_thread;
 	bool ipam_running;
-	int ipam_rc;
-	struct vn_err ipam_err;
+	pthread_mutex_t ipam_mu;
+	pthread_cond_t ipam_cv;
+	bool ipam_ready;		/* addresses committed (or failed) */
+	int ipam_rc;			/* the commit's status */
+	int sync_rc;			/* the directory fsync's status */
+	struct vn_err ipam_err, sync_err;
 };
 
 static int step_netns(struct add *a, struct vn_err *e)
@@ -82,7 +88,7 @@ static int reserve_builtin(struct add *a, struct vn_err *e)
 	struct store_record r, old;
 	int ret = -1, got;
 
-	if (store_lock(&a->store, e))
+	if (store_prepare(&a->store, p->recname, e) || store_lock(&a->store, e))
 		return -1;
 	got = store_get_record(&a->store, p->recname, &old, e);
 	if (got < 0)
@@ -150,16 +156,46 @@ fail:
 	return -1;
 }
 
+/* The node must forward what the pods send: net.ipv4.ip_forward and
+ * net.ipv6.conf.all.forwarding, for the families the pod got. */
+static int node_sysctls(struct add *a, struct vn_err *e)
+{
+	bool v4 = false, v6 = false;
+
+	for (size_t i = 0; i < a->res.n_ips; i++) {
+		v4 |= a->res.ips[i].family == AF_INET;
+		v6 |= a->res.ips[i].family == AF_INET6;
+	}
+	if (v4 && sysctl_ensure("net/ipv4/ip_forward", "1", e))
+		return -1;
+	if (v6 && sysctl_ensure("net/ipv6/conf/all/forwarding", "1", e))
+		return -1;
+	return 0;
+}
+
+/* The IPAM thread: reserve and commit, tell the main thread the addresses
+ * are there, then make them durable (the directory fsync) while the main
+ * thread configures them. */
 static void *ipam_main(void *arg)
 {
 	struct add *a = arg;
 	struct plugin *p = a->p;
+	int rc;
 
 	if (store_open(&a->store, p->cfg.data_dir, true, &a->ipam_err))
-		a->ipam_rc = -1;
+		rc = -1;
 	else
-		a->ipam_rc = p->cfg.ipam_builtin ? reserve_builtin(a, &a->ipam_err)
-						 : reserve_delegated(a, &a->ipam_err);
+		rc = p->cfg.ipam_builtin ? reserve_builtin(a, &a->ipam_err)
+					 : reserve_delegated(a, &a->ipam_err);
+	if (rc == 0)
+		rc = node_sysctls(a, &a->ipam_err);	/* the thread is in the node netns */
+	pthread_mutex_lock(&a->ipam_mu);
+	a->ipam_rc = rc;
+	a->ipam_ready = true;
+	pthread_cond_signal(&a->ipam_cv);
+	pthread_mutex_unlock(&a->ipam_mu);
+	if (rc == 0)
+		a->sync_rc = store_sync(&a->store, &a->sync_err);
 	return NULL;
 }
 
@@ -190,7 +226,7 @@ static int step_ipam_start(struct add *a, struct vn_err *e)
 	return 0;
 }
 
-/* Waits for the reservation; returns its status. */
+/* Waits for the IPAM thread to end; returns the reservation's status. */
 static int ipam_join(struct add *a)
 {
 	if (a->ipam_running) {
@@ -200,13 +236,29 @@ static int ipam_join(struct add *a)
 	return a->ipam_rc;
 }
 
-static int step_ipam_join(struct add *a, struct vn_err *e)
+/* Waits until the addresses are committed (not yet durable). */
+static int step_ipam_ready(struct add *a, struct vn_err *e)
 {
-	if (ipam_join(a)) {
+	pthread_mutex_lock(&a->ipam_mu);
+	while (!a->ipam_ready)
+		pthread_cond_wait(&a->ipam_cv, &a->ipam_mu);
+	pthread_mutex_unlock(&a->ipam_mu);
+	if (a->ipam_rc) {
 		*e = a->ipam_err;
 		return -1;
 	}
 	vn_logf(&a->p->log, VN_LOG_DEBUG, "reserved %zu addresses", a->res.n_ips);
+	return 0;
+}
+
+/* Waits until the reservation is durable. */
+static int step_ipam_sync(struct add *a, struct vn_err *e)
+{
+	ipam_join(a);
+	if (a->sync_rc) {
+		*e = a->sync_err;
+		return -1;
+	}
 	return 0;
 }
 
@@ -215,12 +267,13 @@ static void undo_ipam(struct add *a)
 	struct plugin *p = a->p;
 	struct vn_err ignored;
 
-	if (ipam_join(a))
-		return;		/* it failed and cleaned up after itself */
+	ipam_join(a);
+	if (!a->record_made)
+		return;		/* nothing committed: a failed reservation cleans up */
 	if (!p->cfg.ipam_builtin)
 		delegate_run(p->cfg.ipam_type, p->env.path, "DEL", p->input, p->input_len, NULL,
 			     &ignored);
-	if (a->record_made && store_lock(&a->store, &ignored) == 0) {
+	if (store_lock(&a->store, &ignored) == 0) {
 		store_release(&a->store, p->recname, NULL, &ignored);
 		store_unlock(&a->store);
 	}
@@ -310,8 +363,9 @@ static void undo_veth(struct add *a)
 		nl_link_delete(&a->nl, a->p->host_ifname, &ignored);
 }
 
-/* Host end: DAD off and forwarding on for IPv6, then up with IPv4
- * forwarding and proxy_arp. */
+/* Host end (already up, see nl_veth_create): IPv6 DAD off and forwarding
+ * on, before the pod end comes up and gives it a carrier (DAD would start
+ * then); its index for the routes. */
 static int step_host_link(struct add *a, struct vn_err *e)
 {
 	struct plugin *p = a->p;
@@ -325,7 +379,7 @@ static int step_host_link(struct add *a, struct vn_err *e)
 	if (got)
 		return got < 0 ? -1 : vn_errf(e, VN_E_IO, "I/O error", "%s vanished", p->host_ifname);
 	a->host_index = l.index;
-	return nl_link_up(&a->nl, l.index, NULL, true, e);
+	return 0;
 }
 
 /* Inside the pod netns: DAD off, a netlink socket that stays bound to the
@@ -363,21 +417,6 @@ static int step_pod_link(struct add *a, struct vn_err *e)
 	if (vn_netns_leave(saved, ret ? NULL : e))
 		ret = -1;
 	return ret;
-}
-
-static int step_node_sysctl(struct add *a, struct vn_err *e)
-{
-	bool v4 = false, v6 = false;
-
-	for (size_t i = 0; i < a->res.n_ips; i++) {
-		v4 |= a->res.ips[i].family == AF_INET;
-		v6 |= a->res.ips[i].family == AF_INET6;
-	}
-	if (v4 && sysctl_ensure("net/ipv4/ip_forward", "1", e))
-		return -1;
-	if (v6 && sysctl_ensure("net/ipv6/conf/all/forwarding", "1", e))
-		return -1;
-	return 0;
 }
 
 static int step_addresses(struct add *a, struct vn_err *e)
@@ -431,9 +470,9 @@ static const struct step steps[] = {
 	{ "create veth", step_veth, undo_veth },
 	{ "host link", step_host_link, NULL },		/* undone with the veth */
 	{ "pod link", step_pod_link, NULL },		/* undone with the veth */
-	{ "finish IPAM", step_ipam_join, NULL },
-	{ "node sysctls", step_node_sysctl, NULL },
+	{ "IPAM committed", step_ipam_ready, NULL },
 	{ "addresses and routes", step_addresses, NULL },	/* undone with the veth */
+	{ "IPAM durable", step_ipam_sync, NULL },
 	{ "podguard", step_podguard, undo_podguard },
 	{ "result", step_result, NULL },
 };
@@ -448,7 +487,8 @@ static long usec_since(const struct timespec *t0)
 
 int cmd_add(struct plugin *p, struct vn_err *e)
 {
-	struct add a = { .p = p, .netns_fd = -1, .store = { .dirfd = -1, .lockfd = -1 } };
+	struct add a = { .p = p, .netns_fd = -1, .store = { .dirfd = -1, .lockfd = -1 },
+			 .ipam_mu = PTHREAD_MUTEX_INITIALIZER, .ipam_cv = PTHREAD_COND_INITIALIZER };
 	size_t n = sizeof(steps) / sizeof(steps[0]), i;
 	int ret = 0;
 

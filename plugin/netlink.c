@@ -33,6 +33,26 @@ static struct ifinfomsg *put_ifinfo(struct nlmsghdr *nlh, int index)
 	return ifi;
 }
 
+/* Up, alias, IPv4 forwarding and proxy_arp (IFLA_AF_SPEC/IFLA_INET_CONF). */
+static void put_host_conf(struct nlmsghdr *nlh, const char *alias)
+{
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct nlattr *spec, *inet, *conf;
+
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	if (alias)
+		mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	inet = mnl_attr_nest_start(nlh, AF_INET);
+	conf = mnl_attr_nest_start(nlh, IFLA_INET_CONF);
+	mnl_attr_put_u32(nlh, IPV4_DEVCONF_FORWARDING, 1);
+	mnl_attr_put_u32(nlh, IPV4_DEVCONF_PROXY_ARP, 1);
+	mnl_attr_nest_end(nlh, conf);
+	mnl_attr_nest_end(nlh, inet);
+	mnl_attr_nest_end(nlh, spec);
+}
+
 int nl_veth_create(struct vn_nl *nl, const struct veth_spec *v, struct vn_err *e)
 {
 	char buf[1024];
@@ -58,13 +78,11 @@ int nl_veth_create(struct vn_nl *nl, const struct veth_spec *v, struct vn_err *e
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
 	off = nlh->nlmsg_len;
-	if (v->alias) {
-		nlh = put_msg(nl, buf, off, RTM_SETLINK, NLM_F_ACK);
-		put_ifinfo(nlh, 0);
-		mnl_attr_put_strz(nlh, IFLA_IFNAME, v->host_name);
-		mnl_attr_put_strz(nlh, IFLA_IFALIAS, v->alias);
-		off += nlh->nlmsg_len;
-	}
+	nlh = put_msg(nl, buf, off, RTM_SETLINK, NLM_F_ACK);
+	put_ifinfo(nlh, 0);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->host_name);
+	put_host_conf(nlh, v->alias);
+	off += nlh->nlmsg_len;
 	return vn_nl_talk(nl, buf, off, NULL, NULL, "create veth", e);
 }
 
@@ -184,20 +202,13 @@ static void put_setlink_up(struct vn_nl *nl, char *buf, size_t *off, int index, 
 	struct nlmsghdr *nlh = put_msg(nl, buf, *off, RTM_SETLINK, NLM_F_ACK);
 	struct ifinfomsg *ifi = put_ifinfo(nlh, index);
 
-	ifi->ifi_flags = IFF_UP;
-	ifi->ifi_change = IFF_UP;
-	if (alias)
-		mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
 	if (v4conf) {
-		struct nlattr *spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
-		struct nlattr *inet = mnl_attr_nest_start(nlh, AF_INET);
-		struct nlattr *conf = mnl_attr_nest_start(nlh, IFLA_INET_CONF);
-
-		mnl_attr_put_u32(nlh, IPV4_DEVCONF_FORWARDING, 1);
-		mnl_attr_put_u32(nlh, IPV4_DEVCONF_PROXY_ARP, 1);
-		mnl_attr_nest_end(nlh, conf);
-		mnl_attr_nest_end(nlh, inet);
-		mnl_attr_nest_end(nlh, spec);
+		put_host_conf(nlh, alias);
+	} else {
+		ifi->ifi_flags = IFF_UP;
+		ifi->ifi_change = IFF_UP;
+		if (alias)
+			mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
 	}
 	*off += nlh->nlmsg_len;
 }

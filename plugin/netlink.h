@@ -35,9 +35,10 @@ struct link_info {
 
 /* Creates the veth pair in one request: host end here, pod end already
  * inside the pod netns under its final name. Nothing is left on failure.
- * The host end's alias is set by a second message of the same batch, so
- * (the kernel running a batch within one sendmsg) no process kill can
- * leave the link without it: GC relies on the alias to find leaks. */
+ * A second message of the same batch sets the host end up with its alias,
+ * IPv4 forwarding and proxy_arp: the kernel runs a batch within one
+ * sendmsg, so no process kill can leave the link without its alias (GC
+ * relies on it to find leaks). The pod end stays down (no carrier yet). */
 int nl_veth_create(struct vn_nl *nl, const struct veth_spec *v, struct vn_err *e);
 
 /* Looks a link up by name (index 0) or index. Returns 0 with *out filled,

@@ -20,6 +20,7 @@ int store_open(struct store *s, const char *dir, bool create, struct vn_err *e)
 {
 	s->dirfd = -1;
 	s->lockfd = -1;
+	s->tmpfd = -1;
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dirfd < 0 && errno == ENOENT && create) {
@@ -32,8 +33,18 @@ int store_open(struct store *s, const char *dir, bool create, struct vn_err *e)
 	return 0;
 }
 
+static void drop_tmp(struct store *s)
+{
+	if (s->tmpfd < 0)
+		return;
+	close(s->tmpfd);
+	s->tmpfd = -1;
+	unlinkat(s->dirfd, s->tmpname, 0);
+}
+
 void store_close(struct store *s)
 {
+	drop_tmp(s);
 	store_unlock(s);
 	if (s->dirfd >= 0)
 		close(s->dirfd);
@@ -347,43 +358,58 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* Like vn_write_atomic (temp file, fsync, rename, fsync of the directory),
- * with the reservation links made between the fsync and the rename: they
+/* Like vn_write_atomic (temp file, fsync, rename; the directory's fsync is
+ * store_sync, so that it can run outside the lock), with the reservation
+ * links made between the fsync and the rename: they
  * are hard links of the record-to-be, so the record never exists without
  * them, and until the rename they are stale (their record does not exist
  * yet), i.e. free. */
+int store_prepare(struct store *s, const char *recname, struct vn_err *e)
+{
+	drop_tmp(s);
+	snprintf(s->tmpname, sizeof(s->tmpname), "%s.tmp.%d", recname, (int)getpid());
+	s->tmpfd = openat(s->dirfd, s->tmpname, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (s->tmpfd < 0)
+		return IO(e, "create %s/%s: %s", s->dir, s->tmpname, strerror(errno));
+	return 0;
+}
+
 static int commit(struct store *s, const char *recname, const char *text, const struct vn_addr *ips,
 		  size_t n_ips, struct vn_err *e)
 {
-	char tmp[STORE_RECNAME_MAX + 24];
 	struct stat st = { 0 };
 	size_t made = 0;
-	int fd;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", recname, (int)getpid());
-	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return IO(e, "create %s/%s: %s", s->dir, tmp, strerror(errno));
-	if (write_all(fd, text, strlen(text)) || fsync(fd) || fstat(fd, &st)) {
-		IO(e, "write %s/%s: %s", s->dir, tmp, strerror(errno));
-		close(fd);
+	if (s->tmpfd < 0 && store_prepare(s, recname, e))
+		return -1;
+	if (write_all(s->tmpfd, text, strlen(text)) || fsync(s->tmpfd) || fstat(s->tmpfd, &st)) {
+		IO(e, "write %s/%s: %s", s->dir, s->tmpname, strerror(errno));
 		goto fail;
 	}
-	close(fd);
+	close(s->tmpfd);
+	s->tmpfd = -1;
 	for (; made < n_ips; made++)
-		if (make_link(s, tmp, &ips[made], e))
+		if (make_link(s, s->tmpname, &ips[made], e))
 			goto fail;
-	if (renameat(s->dirfd, tmp, s->dirfd, recname)) {
+	if (renameat(s->dirfd, s->tmpname, s->dirfd, recname)) {
 		IO(e, "rename %s/%s: %s", s->dir, recname, strerror(errno));
 		goto fail;
 	}
-	if (fsync(s->dirfd))
-		return IO(e, "fsync %s: %s", s->dir, strerror(errno));
 	return 0;
 fail:
 	unlink_ips(s, &st, ips, made);
-	unlinkat(s->dirfd, tmp, 0);
+	if (s->tmpfd >= 0)
+		close(s->tmpfd);
+	s->tmpfd = -1;
+	unlinkat(s->dirfd, s->tmpname, 0);
 	return -1;
+}
+
+int store_sync(struct store *s, struct vn_err *e)
+{
+	if (fsync(s->dirfd))
+		return IO(e, "fsync %s: %s", s->dir, strerror(errno));
+	return 0;
 }
 
 int store_commit(struct store *s, const char *recname, const struct store_record *r,

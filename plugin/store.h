@@ -38,6 +38,8 @@
 struct store {
 	int dirfd;
 	int lockfd;
+	int tmpfd;			/* store_prepare's temp file, or -1 */
+	char tmpname[STORE_RECNAME_MAX + 24];
 	char dir[CFG_PATH_MAX];
 };
 
@@ -87,12 +89,21 @@ int store_reserve(struct store *s, const struct plugin_config *c, const char *re
 		  const struct vn_addr *req, size_t n_req, struct vn_addr *out, size_t *n_out,
 		  struct vn_err *e);
 
-/* Locked. Writes record r as recname atomically and, with reserve, makes
- * the ip- links of its addresses (and moves the round-robin hint): the
- * reservation is committed by the final rename. On failure nothing of it
- * is left. */
+/* Locked. Writes record r as recname atomically (temp file, fsync, rename)
+ * and, with reserve, makes the ip- links of its addresses (and moves the
+ * round-robin hint): the reservation is committed by the final rename. On
+ * failure nothing of it is left. Follow with store_sync for durability. */
 int store_commit(struct store *s, const char *recname, const struct store_record *r,
 		 bool reserve, struct vn_err *e);
+
+/* Creates the temp file store_commit will write recname through, so that
+ * this (the slow part on some file systems) happens before taking the
+ * lock. Optional; store_close removes it if it was not used. */
+int store_prepare(struct store *s, const char *recname, struct vn_err *e);
+
+/* fsyncs the data directory, making committed changes durable; needs no
+ * lock. Returns 0 or -1 with e set. */
+int store_sync(struct store *s, struct vn_err *e);
 
 /* Reads a record. Returns 0 (r filled, free it), 1 if there is none, or -1
  * with e set. */

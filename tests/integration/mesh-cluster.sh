@@ -60,7 +60,7 @@ nodelist() {
 # up N FILE: reconcile node N; the report line goes to $T/up.out
 up() {
 	node "$1" "$MESH" up --node "n$1" -f "$2" --ifname "$(ifname "$1")" \
-		--key-file "$T/n$1.key" >"$T/up.out" 2>"$T/up.err"
+		--key-file "$T/n$1.key" --backend uapi >"$T/up.out" 2>"$T/up.err"
 }
 field() { sed -n "s/.* $1=\([0-9a-z]*\).*/\1/p" "$T/up.out"; }
 
@@ -229,6 +229,13 @@ t_check "wg device down: strict mode dropped the packets ($before -> $after)" te
 up 1 "$T/nodes.json"
 t_check "up again repairs the device and the route" pod a ping -c 1 -W 3 "$IPB4"
 t_check "up again brought the device up" bash -c "ip -n $C-n1 link show $W | grep -q ',UP'"
+
+node 1 "$MESH" up --node n1 -f "$T/nodes.json" --ifname "$W" --key-file "$T/n1.key" \
+	--backend uapi --no-strict >"$T/up.out" 2>&1
+t_check_not "up --no-strict removes the strict table" node 1 nft list table inet veilnet-mesh
+t_check "traffic flows without strict mode" pod a ping -c 1 -W 3 "$IPB4"
+up 1 "$T/nodes.json"
+t_check "up (strict) puts the table back" node 1 nft list table inet veilnet-mesh
 
 # down without --purge keeps strict mode: nothing from n3's pods in plaintext
 node 3 "$MESH" down --ifname "$(ifname 3)" >"$T/down.out" 2>&1

@@ -50,7 +50,7 @@ event() { printf '{"type":"%s","object":%s}\n' "$1" "$(node_json "${@:2}" | tr -
 
 # watch STREAM: runs watch on node n1 with the stream on stdin
 watch() {
-	node "$MESH" watch --node n1 --ifname "$W" --key-file "$T/n1.key" --debounce-ms 100 \
+	node "$MESH" watch --node n1 --ifname "$W" --key-file "$T/n1.key" --debounce-ms 100 --backend uapi \
 		<"$1" >"$T/watch.out" 2>"$T/watch.err"
 }
 peers() { node wg show "$W" peers | sort | tr '\n' ' '; }

@@ -53,7 +53,7 @@ for ((i = 0; i < ROUNDS; i++)); do
 		while (( ${EPOCHREALTIME/./} - t0 < d )); do :; done
 		kill -9 $pid 2>/dev/null
 		wait $pid 2>/dev/null
-		echo $? >>'"$T"'/status; true'
+		echo $? >>'"$T"'/status; true' 2>/dev/null
 	consistent >>"$T/log" || bad=$((bad + 1))
 	h=${HOST[$i]}
 	if ip -n "$NODE" link show "$h" >/dev/null 2>&1; then

@@ -46,6 +46,7 @@ t_check "pod default route via 169.254.1.1 onlink" \
 	bash -c "ip -n vnp-$S-p1 route show default | grep -q 'via 169.254.1.1 dev eth0.*onlink'"
 t_check "pod default route via fe80::1" bash -c "ip -n vnp-$S-p1 -6 route show default | grep -q 'via fe80::1 dev eth0'"
 t_check "pod has no tentative address" bash -c "! ip -n vnp-$S-p1 addr show dev eth0 | grep -q tentative"
+t_check "host end has no tentative address" bash -c "! ip -n $NODE addr show dev $H1 | grep -q tentative"
 t_check "host end $H1 exists, up, no IPv4 address" \
 	bash -c "ip -n $NODE link show $H1 | grep -q ',UP' && [ -z \"\$(ip -n $NODE -4 addr show dev $H1)\" ]"
 t_check "host end answers for fe80::1" bash -c "ip -n $NODE -6 addr show dev $H1 | grep -q 'fe80::1/64'"
