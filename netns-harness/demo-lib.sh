@@ -25,7 +25,9 @@
 # Names: netns NAME-ul, NAME-nK and NAME-<ns>-<pod> come from cni-test; the
 # WireGuard device of node nK is "wg-NAMEK" (wireguard-go's UAPI socket dir
 # /var/run/wireguard is shared by every netns, so the names must differ).
-# Every function returns non-zero on failure and says why on stderr.
+# Every function returns non-zero on failure and says why on stderr. Calls
+# with redirected output run in a subshell, `( f ) >file`, so that a signal
+# trap of the caller never runs while its stdout points into a file.
 
 DL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DL_BUILD=${VN_BUILD:-$DL_ROOT/build}
@@ -150,7 +152,7 @@ dl_mesh_up() {
 	local node=$1 list=${2:-}
 	if [[ -z "$list" ]]; then
 		list=$DL_STATE/nodes.json
-		dl_nodelist >"$list" || return 1
+		(dl_nodelist) >"$list" || return 1
 	fi
 	dl_q "$CNI_TEST" node exec "$DL_NAME" "$node" -- "$VN_MESH" up --node "$node" \
 		-f "$list" --key-file "$DL_STATE/keys/$node.key" \
@@ -168,7 +170,7 @@ dl_mesh_down() {
 
 dl_mesh_up_all() {
 	local node
-	dl_nodelist >"$DL_STATE/nodes.json" || return 1
+	(dl_nodelist) >"$DL_STATE/nodes.json" || return 1
 	for node in $(dl_nodes); do
 		dl_mesh_up "$node" "$DL_STATE/nodes.json" || return 1
 	done
@@ -282,7 +284,7 @@ dl_policy_input() {
 # node's own pods, --node), inside the node's netns.
 dl_policy_apply() {
 	local node input=$DL_STATE/policy-input.json
-	dl_policy_input "$@" >"$input" || return 1
+	(dl_policy_input "$@") >"$input" || return 1
 	for node in $(dl_nodes); do
 		dl_q "$CNI_TEST" node exec "$DL_NAME" "$node" -- "$VN_POLICY" apply --node "$node" -f "$input" ||
 			return 1

@@ -13,8 +13,10 @@ t_cleanup rm -rf "$W"
 t_cleanup bash "$DEMO" --down
 
 start=$SECONDS
-t_check "demo runs and exits 0" bash "$DEMO" >"$W/out" 2>&1 || sed 's/^/    | /' "$W/out"
+bash "$DEMO" >"$W/out" 2>&1
+rc=$?
 took=$((SECONDS - start))
+t_check "demo runs and exits 0 (status $rc)" test "$rc" -eq 0 || sed 's/^/    | /' "$W/out"
 t_check "demo takes under 2 minutes (${took}s)" test "$took" -lt 120
 for want in "measured = predicted for all 36 pairs" "only WireGuard crossed the underlay" \
 	"the capture would have caught plaintext" "All checks held" "nothing left behind."; do
@@ -23,7 +25,9 @@ done
 t_check_not "demo reports no failure" grep -q FAIL "$W/out"
 t_check "after the demo: nothing left" test -z "$(dl_leftovers)"
 
-t_check "demo --keep exits 0" bash "$DEMO" --keep >"$W/keep" 2>&1
+bash "$DEMO" --keep >"$W/keep" 2>&1
+rc=$?
+t_check "demo --keep exits 0 (status $rc)" test "$rc" -eq 0
 t_check "--keep leaves the cluster up" bash -c "ip netns list | grep -q '^vnd-n1'"
 t_check "--keep prints how to tear down" grep -qF "netns-harness/demo --down" "$W/keep"
 # the exploring commands it prints work (run from the repo root, as printed)
