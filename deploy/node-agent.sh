@@ -80,11 +80,21 @@ node_pod_cidrs() {
 	done
 }
 
+# plugin_supports PLUGIN VERSION: the CNI plugin lists VERSION in its VERSION
+# answer (cheap: no config, no netns).
+plugin_supports() {
+	CNI_COMMAND=VERSION timeout 5 "$1" </dev/null 2>/dev/null |
+		grep -q "\"supportedVersions\":.*\"$2\""
+}
+
 # render_conflist CIDR...: the conflist for this node on stdout. Each CIDR
 # becomes one range set (one per address family). portmap (hostPort) is
-# chained only when the node has it: a missing plugin would fail every ADD.
+# chained only when the node has it (a missing plugin would fail every ADD),
+# and then the conflist speaks the newest CNI version both plugins support:
+# 1.1.0, or 1.0.0 with an older portmap (e.g. containernetworking-plugins
+# before 1.5); a portmap that answers neither is left out.
 render_conflist() {
-	local cidr ranges="" sep="" mtu="" portmap=""
+	local cidr ranges="" sep="" mtu="" portmap="" version=1.1.0
 	for cidr in "$@"; do
 		[[ "$cidr" =~ ^[0-9a-fA-F:.]+/[0-9]{1,3}$ ]] || die "bad pod CIDR '$cidr' on node $NODE_NAME"
 		ranges+="$sep          [{ \"subnet\": \"$cidr\" }]"
@@ -96,11 +106,19 @@ render_conflist() {
 		mtu=$'\n      "mtu": '"$VEILNET_MTU",
 	fi
 	if [[ -x "$CNI_BIN_DIR/portmap" ]]; then
-		portmap=$',\n    {\n      "type": "portmap",\n      "capabilities": { "portMappings": true }\n    }'
+		if plugin_supports "$CNI_BIN_DIR/portmap" 1.1.0; then
+			portmap=yes
+		elif plugin_supports "$CNI_BIN_DIR/portmap" 1.0.0; then
+			portmap=yes version=1.0.0
+		else
+			log "warning: $CNI_BIN_DIR/portmap speaks neither CNI 1.1.0 nor 1.0.0; not chained (no hostPort)"
+		fi
 	fi
+	[[ -n "$portmap" ]] &&
+		portmap=$',\n    {\n      "type": "portmap",\n      "capabilities": { "portMappings": true }\n    }'
 	cat <<EOF
 {
-  "cniVersion": "1.1.0",
+  "cniVersion": "$version",
   "name": "veilnet",
   "plugins": [
     {

@@ -101,29 +101,47 @@ fi
 AGENT=$DEPLOY/node-agent.sh
 t_check "node-agent.sh is valid bash" bash -n "$AGENT"
 t_check "example conflist is JSON" jq -e '.plugins[0].type == "veilnet"' "$DEPLOY/10-veilnet.conflist"
-mkdir -p "$W/cnibin-portmap"
-touch "$W/cnibin-portmap/portmap"
-chmod +x "$W/cnibin-portmap/portmap"
 mapfile -t cidrs < <(jq -r '.plugins[0].ipam.ranges[][] .subnet' "$DEPLOY/10-veilnet.conflist")
-VEILNET_CNI_BIN_DIR=$W/cnibin-portmap VEILNET_MTU=$(jq '.plugins[0].mtu' "$DEPLOY/10-veilnet.conflist") \
+VEILNET_CNI_BIN_DIR=$W/none VEILNET_MTU=$(jq '.plugins[0].mtu' "$DEPLOY/10-veilnet.conflist") \
 	bash "$AGENT" render-conflist "${cidrs[@]}" >"$W/rendered.conflist"
 t_check "example conflist = what the agent renders for the same node" \
 	cmp <(jq -S . "$DEPLOY/10-veilnet.conflist") <(jq -S . "$W/rendered.conflist")
-VEILNET_CNI_BIN_DIR=$W/none bash "$AGENT" render-conflist 10.99.0.0/24 >"$W/noportmap.conflist"
-t_check "portmap chained only when the node has it" \
-	jq -e '[.plugins[].type] == ["veilnet"]' "$W/noportmap.conflist"
+t_check "no portmap on the node: veilnet alone, CNI 1.1.0" \
+	jq -e '[.plugins[].type] == ["veilnet"] and .cniVersion == "1.1.0"' "$W/rendered.conflist"
+# portmap stand-ins answering VERSION like a new, an old and a broken plugin
+fake_portmap() { # fake_portmap DIR VERSIONS_JSON|broken
+	mkdir -p "$1"
+	if [[ $2 == broken ]]; then
+		printf '#!/bin/sh\nexit 1\n' >"$1/portmap"
+	else
+		printf '#!/bin/sh\necho %s\n' "'{\"cniVersion\":\"1.0.0\",\"supportedVersions\":$2}'" >"$1/portmap"
+	fi
+	chmod +x "$1/portmap"
+}
+fake_portmap "$W/pm-new" '["0.4.0","1.0.0","1.1.0"]'
+fake_portmap "$W/pm-old" '["0.3.1","0.4.0","1.0.0"]'
+fake_portmap "$W/pm-bad" broken
+render_with() { VEILNET_CNI_BIN_DIR=$1 bash "$AGENT" render-conflist 10.99.0.0/24 2>/dev/null; }
+t_check "portmap speaking 1.1.0: chained, CNI 1.1.0" bash -c \
+	"$(declare -f render_with); AGENT='$AGENT' render_with '$W/pm-new' | jq -e '[.plugins[].type] == [\"veilnet\", \"portmap\"] and .cniVersion == \"1.1.0\"'"
+t_check "portmap speaking up to 1.0.0: chained, CNI 1.0.0" bash -c \
+	"$(declare -f render_with); AGENT='$AGENT' render_with '$W/pm-old' | jq -e '[.plugins[].type] == [\"veilnet\", \"portmap\"] and .cniVersion == \"1.0.0\"'"
+t_check "portmap that does not answer VERSION: left out" bash -c \
+	"$(declare -f render_with); AGENT='$AGENT' render_with '$W/pm-bad' | jq -e '[.plugins[].type] == [\"veilnet\"]'"
 t_check_not "a malformed pod CIDR is refused" bash "$AGENT" render-conflist '10.0.0.0/24"}'
 
-# The real plugin with a rendered conflist (its own data dir and a small range).
+# The real plugin with a rendered conflist (its own data dir and a small
+# range), chained with Debian's portmap when installed, as on a kubeadm node.
 if [[ $EUID -eq 0 && -x $VN_BUILD/cni-test && -x $VN_BUILD/veilnet ]]; then
 	mkdir -p "$W/cnibin"
 	cp "$VN_BUILD/veilnet" "$W/cnibin/"
+	[[ -x /usr/lib/cni/portmap ]] && cp /usr/lib/cni/portmap "$W/cnibin/"
 	VEILNET_CNI_BIN_DIR=$W/cnibin bash "$AGENT" render-conflist 10.250.7.0/28 fd00:250:7::/120 |
 		jq --arg d "$W/ipam" '.plugins[0].ipam.dataDir = $d' >"$W/pod.conflist"
 	t_cleanup ip netns del vne-dep-pod
 	if t_out=$("$VN_BUILD/cni-test" add --conf "$W/pod.conflist" --netns-create vne-dep-pod \
 		--container-id vne-dep-1 --cni-path "$W/cnibin" 2>&1); then
-		t_pass "plugin ADD with the rendered conflist"
+		t_pass "plugin ADD with the rendered conflist ($(jq -r '[.plugins[].type] | join(" + ")' "$W/pod.conflist"))"
 		ip4=$(jq -r '.ips[] | .address' <<<"$t_out" | grep -v : | head -n 1)
 		t_check "pod address from the node's range ($ip4)" grep -q '^10\.250\.7\.' <<<"$ip4"
 		t_check "pod has its address in the kernel" bash -c \

@@ -16,9 +16,10 @@ vnn_node "$NODE"
 vnn_pod "$NODE" "$P-xa" "vnnpk${$}a" 10.77.1.1 fd77::1:1
 vnn_pod "$NODE" "$P-xb" "vnnpk${$}b" 10.77.1.2 fd77::1:2
 vnn_pod "$NODE" "$P-yc" "vnnpk${$}c" 10.77.2.1 fd77::2:1
-t_check "servers in x/a" vnn_serve "$P-xa" 80 81 8080 8081 53
-t_check "servers in x/b" vnn_serve "$P-xb" 80 81 8080 8081 53
-t_check "servers in y/c" vnn_serve "$P-yc" 80 81 8080 8081 53
+# (not under t_check: that runs in a subshell, which would lose the cleanup)
+for pod in xa xb yc; do
+	vnn_serve "$P-$pod" 80 81 8080 8081 53 && t_pass "servers in $pod" || t_fail "servers in $pod"
+done
 
 # Before any policy: everything connects (a broken setup is not a policy bug).
 t_check "baseline y/c -> x/a tcp" vnn_tcp "$P-yc" 10.77.1.1 8081

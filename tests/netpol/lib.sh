@@ -53,6 +53,8 @@ vnn_pod() {
 }
 
 # vnn_serve PODNS PORT...: vnn-probe servers in the pod, stopped at exit.
+# Call it in the suite's shell (not in $(...) or t_check), or the cleanup
+# is registered in a subshell and lost.
 vnn_serve() {
 	local pod=$1 ready i
 	shift
