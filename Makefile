@@ -63,7 +63,8 @@ UNIT_TESTS += $(LIB_TESTS)
 
 # module_rules(dir): the program dir/main.c + dir/*.c, its unit tests
 # tests/unit/dir/test_*.c (linked with everything but main.c, under
-# sanitizers) and its fuzz targets tests/fuzz/dir/fuzz_*.c (clang).
+# sanitizers, with -Idir so a test includes its module's headers by name)
+# and its fuzz targets tests/fuzz/dir/fuzz_*.c (clang).
 # dir/module.mk sets <dir>_PROG, <dir>_PKGS and optionally <dir>_LDLIBS.
 define module_rules
 $(1)_SRCS := $$(filter-out $(1)/main.c,$$(wildcard $(1)/*.c))
@@ -78,12 +79,12 @@ endif
 $(1)_TESTS := $$(patsubst tests/unit/$(1)/%.c,$(BUILD)/san/tests/$(1)/%,$$(wildcard tests/unit/$(1)/test_*.c))
 $(BUILD)/san/tests/$(1)/%: tests/unit/$(1)/%.c $$($(1)_SAN_OBJS) $(BUILD)/san/libveilnet.a
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(SANFLAGS) $$(BASEFLAGS) -o $$@ $$(filter %.c %.o %.a,$$^) $$($(1)_LIBS) $$(call pkglibs,cmocka)
+	$$(CC) $$(SANFLAGS) $$(BASEFLAGS) -I$(1) -o $$@ $$(filter %.c %.o %.a,$$^) $$($(1)_LIBS) $$(call pkglibs,cmocka)
 UNIT_TESTS += $$($(1)_TESTS)
 $(1)_FUZZ := $$(patsubst tests/fuzz/$(1)/%.c,$(BUILD)/fuzz/%,$$(wildcard tests/fuzz/$(1)/fuzz_*.c))
 $(BUILD)/fuzz/%: tests/fuzz/$(1)/%.c $$($(1)_SRCS) $(LIB_SRCS)
 	@mkdir -p $$(dir $$@)
-	$$(CLANG) $$(FUZZFLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude $$(PKG_CFLAGS) -o $$@ $$(filter %.c,$$^) $$($(1)_LIBS)
+	$$(CLANG) $$(FUZZFLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(1) $$(PKG_CFLAGS) -o $$@ $$(filter %.c,$$^) $$($(1)_LIBS)
 FUZZERS += $$($(1)_FUZZ)
 endef
 

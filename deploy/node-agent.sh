@@ -17,6 +17,13 @@
 #   VEILNET_MTU             pod MTU; empty = the plugin derives it [""]
 #   VEILNET_KEY_FILE        private key, mode 0600 [/var/lib/veilnet/wireguard.key]
 #   VEILNET_WG_IFNAME       [veilnet0]    VEILNET_WG_PORT [51820]
+#   VEILNET_CLUSTER_CIDRS   the cluster's whole pod network, v4 and/or v6,
+#                           comma or space separated, e.g. "10.244.0.0/16,
+#                           fd00:10:244::/48" (kube-controller-manager's
+#                           --cluster-cidr): strict mode drops pod traffic to
+#                           it that would not go through WireGuard. Empty:
+#                           only the pod CIDRs of nodes seen (and of nodes
+#                           that left) are guarded [""]
 #   VEILNET_RUN_DIR         pid files for `health` [/run/veilnet-agent]
 #   VEILNET_PODCIDR_WAIT    seconds to wait for spec.podCIDRs [120]
 #   VEILNET_MESH_ARGS       more options for veilnet-mesh watch [""]
@@ -198,10 +205,24 @@ policy_streams() {
 
 mesh_stream() { watch_stream nodes; }
 
+# cluster_cidr_args: "--cluster-cidr CIDR" for each of VEILNET_CLUSTER_CIDRS,
+# one word a line.
+cluster_cidr_args() {
+	local cidr list=()
+	IFS=', ' read -r -a list <<<"${VEILNET_CLUSTER_CIDRS:-}"
+	for cidr in "${list[@]}"; do
+		[[ -n "$cidr" ]] || continue
+		[[ "$cidr" =~ ^[0-9a-fA-F:.]+/[0-9]{1,3}$ ]] || die "bad CIDR '$cidr' in VEILNET_CLUSTER_CIDRS"
+		printf -- '--cluster-cidr\n%s\n' "$cidr"
+	done
+}
+
 run_mesh() {
+	local cluster=()
+	mapfile -t cluster < <(cluster_cidr_args)
 	# shellcheck disable=SC2086 # word splitting of the extra options is meant
 	mesh_stream | "$BIN/veilnet-mesh" watch --node "$NODE_NAME" --key-file "$KEY_FILE" \
-		--ifname "$WG_IFNAME" --port "$WG_PORT" ${VEILNET_MESH_ARGS:-}
+		--ifname "$WG_IFNAME" --port "$WG_PORT" "${cluster[@]}" ${VEILNET_MESH_ARGS:-}
 }
 
 run_policy() {
@@ -231,6 +252,9 @@ cmd_run() {
 	local pub
 	need_node
 	mkdir -p "$RUN_DIR"
+	cluster_cidr_args >/dev/null # a bad CIDR stops the agent here, not in a restart loop
+	[[ -n "$(cluster_cidr_args)" ]] ||
+		log "warning: VEILNET_CLUSTER_CIDRS is not set: strict mode guards only the pod CIDRs of nodes it has seen (and remembers those of nodes that left); set it to the cluster's pod network"
 	# Each reconciler in its own process group, so that stopping it stops
 	# its kubectl and jq too.
 	set -m

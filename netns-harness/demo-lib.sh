@@ -7,7 +7,8 @@
 #   dl_cluster_create N           N nodes (cni-test cluster create --no-routes)
 #   dl_mesh_keys                  a WireGuard key per node, public keys recorded
 #   dl_nodelist [NODE...]         NodeList JSON of the nodes (default: all)
-#   dl_mesh_up NODE [NODELIST]    veilnet-mesh up in the node's netns
+#   dl_mesh_up NODE [NODELIST]    veilnet-mesh up in the node's netns, with
+#                                 the cluster CIDRs (DL_CLUSTER_CIDRS) for strict mode
 #   dl_mesh_down NODE [--purge]
 #   dl_pod_add NODE NS/POD [LABELS]   a pod wired by veilnet, IPs recorded;
 #                                 servers in it: vn-probe on DL_PORT (TCP, UDP),
@@ -35,6 +36,10 @@ DL_PORT=${DL_PORT:-8080}
 DL_ECHO_PORT=${DL_ECHO_PORT:-8081}
 DL_WG_PORT=${DL_WG_PORT:-51820}
 DL_MESH_ANNOTATION=veilnet.dev/wireguard-public-key
+# The whole pod network of a cni-test cluster (node K: 10.244.K.0/24 and
+# fd00:10:244:K::/64): strict mode guards all of it, also the pods of nodes
+# that left the mesh or were never in it.
+DL_CLUSTER_CIDRS=${DL_CLUSTER_CIDRS:-10.244.0.0/16,fd00:10:244::/48}
 
 dl_init() {
 	DL_NAME=$1
@@ -156,7 +161,7 @@ dl_mesh_up() {
 	fi
 	dl_q "$CNI_TEST" node exec "$DL_NAME" "$node" -- "$VN_MESH" up --node "$node" \
 		-f "$list" --key-file "$DL_STATE/keys/$node.key" \
-		--ifname "$(dl_wg_ifname "$node")" --port "$DL_WG_PORT"
+		--ifname "$(dl_wg_ifname "$node")" --port "$DL_WG_PORT" --cluster-cidr "$DL_CLUSTER_CIDRS"
 }
 
 # dl_mesh_down NODE [--purge]: the device, routes and wireguard-go go; the

@@ -28,10 +28,16 @@ static const char usage[] =
 	"                                        print the kubectl command and the JSON merge patch\n"
 	"                                        that publish this node's key on its Node object\n"
 	"  up      --node NAME -f FILE [--ifname IF] [--key-file PATH] [--port N]\n"
-	"          [--keepalive SECONDS] [--backend auto|kernel|uapi] [--no-strict] [--json]\n"
+	"          [--keepalive SECONDS] [--backend auto|kernel|uapi] [--cluster-cidr CIDR]...\n"
+	"          [--no-strict] [--json]\n"
 	"                                        reconcile the device, peers, MTU, routes and the\n"
 	"                                        strict-mode table with FILE (NodeList, Node list or\n"
 	"                                        VeilnetMesh file; - for stdin)\n"
+	"          --cluster-cidr CIDR[,CIDR]    the whole pod network (v4 and/or v6, repeatable):\n"
+	"                                        strict mode drops pod traffic to it unless it goes\n"
+	"                                        through WireGuard or to a pod of this node;\n"
+	"                                        without it, the pod CIDRs of nodes seen (and of\n"
+	"                                        nodes that left, until down --purge)\n"
 	"  down    [--ifname IF] [--purge]       remove the device, routes and wireguard-go; --purge\n"
 	"                                        also removes the strict-mode table\n"
 	"  status  [--ifname IF] [-f FILE] [--json]\n"
@@ -50,6 +56,8 @@ struct cli {
 	const char *file;
 	const char *log_path;
 	const char *log_level;
+	struct vn_prefix cluster[MESH_MAX_CIDRS];
+	size_t n_cluster;
 	bool force;
 	bool purge;
 	bool json;
@@ -60,7 +68,7 @@ struct cli {
 enum {
 	OPT_KEY = 256, OPT_FORCE, OPT_NODE, OPT_IFNAME, OPT_PORT, OPT_KEEPALIVE, OPT_BACKEND,
 	OPT_NO_STRICT, OPT_JSON, OPT_PURGE, OPT_DEBOUNCE, OPT_MAXDELAY, OPT_LOG, OPT_LOGLEVEL,
-	OPT_WGLOG,
+	OPT_WGLOG, OPT_CLUSTER,
 };
 
 static const struct option options[] = {
@@ -80,6 +88,7 @@ static const struct option options[] = {
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
 	{ "wireguard-go-log", required_argument, NULL, OPT_WGLOG },
+	{ "cluster-cidr", required_argument, NULL, OPT_CLUSTER },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -123,6 +132,26 @@ static int parse_backend(const char *s, enum backend_choice *b)
 	return 0;
 }
 
+/* --cluster-cidr CIDR[,CIDR...] */
+static int add_cluster(struct cli *c, const char *arg)
+{
+	char *list = strdup(arg), *save = NULL, *tok;
+	struct vn_err e = { 0 };
+	int ret = 0;
+
+	if (!list)
+		return bad_usage("%s: out of memory", "--cluster-cidr");
+	for (tok = strtok_r(list, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save))
+		if (mesh_add_cidr(tok, "--cluster-cidr", c->cluster, &c->n_cluster, &e))
+			ret = bad_usage("%s", e.details);
+	if (!ret && c->n_cluster == 0)
+		ret = bad_usage("--cluster-cidr \"%s\": no CIDR", arg);
+	free(list);
+	c->cfg.cluster = c->cluster;
+	c->cfg.n_cluster = c->n_cluster;
+	return ret;
+}
+
 static int set_option(struct cli *c, int opt, const char *arg)
 {
 	long v;
@@ -163,6 +192,7 @@ static int set_option(struct cli *c, int opt, const char *arg)
 	case OPT_LOG: c->log_path = arg; break;
 	case OPT_LOGLEVEL: c->log_level = arg; break;
 	case OPT_WGLOG: c->cfg.wg_go_log = arg; break;
+	case OPT_CLUSTER: return add_cluster(c, arg);
 	default: return 2;
 	}
 	return 0;

@@ -13,11 +13,13 @@ void mesh_init(struct mesh *m)
 
 void mesh_free(struct mesh *m)
 {
-	uint16_t port = m->default_port;
+	struct mesh keep = *m;
 
 	free(m->nodes);
 	mesh_init(m);
-	m->default_port = port;
+	m->default_port = keep.default_port;
+	memcpy(m->cluster_cidrs, keep.cluster_cidrs, sizeof(m->cluster_cidrs));
+	m->n_cluster_cidrs = keep.n_cluster_cidrs;
 }
 
 /* Errors that name the object and the field path. */
@@ -295,6 +297,49 @@ static int check_unique(const struct mesh *m, struct vn_err *e)
 	return ret;
 }
 
+int mesh_add_cidr(const char *text, const char *what, struct vn_prefix *list, size_t *n,
+		  struct vn_err *e)
+{
+	struct vn_prefix p;
+
+	if (vn_prefix_parse(text, &p))
+		return vn_errf(e, VN_E_INVALID, "invalid CIDR", "%s: \"%.64s\" is not an IP prefix",
+			       what, text);
+	if (*n == MESH_MAX_CIDRS)
+		return vn_errf(e, VN_E_INVALID, "invalid CIDR", "%s: more than %d CIDRs", what,
+			       MESH_MAX_CIDRS);
+	vn_prefix_canon(&p);
+	list[(*n)++] = p;
+	return 0;
+}
+
+/* The mesh file's "clusterCIDRs". */
+static int file_cluster(const json_t *root, struct mesh *m, struct vn_err *e)
+{
+	json_t *list = json_object_get(root, "clusterCIDRs"), *v;
+	struct vn_prefix p;
+	char path[64];
+	size_t i;
+
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list))
+		return field_err(e, "mesh", "clusterCIDRs", "expected an array");
+	json_array_foreach(list, i, v) {
+		snprintf(path, sizeof(path), "clusterCIDRs[%zu]", i);
+		if (!json_is_string(v))
+			return field_err(e, "mesh", path, "expected a string");
+		if (vn_prefix_parse(json_string_value(v), &p))
+			return field_err(e, "mesh", path, "\"%.64s\" is not an IP prefix",
+					 json_string_value(v));
+		if (m->n_cluster_cidrs == MESH_MAX_CIDRS)
+			return field_err(e, "mesh", path, "more than %d cluster CIDRs", MESH_MAX_CIDRS);
+		vn_prefix_canon(&p);
+		m->cluster_cidrs[m->n_cluster_cidrs++] = p;
+	}
+	return 0;
+}
+
 static int parse_list(const json_t *items, struct mesh *m, bool k8s, struct vn_err *e)
 {
 	const char *field = k8s ? "items" : "nodes";
@@ -331,7 +376,7 @@ int mesh_parse_json(const json_t *root, struct mesh *m, struct vn_err *e)
 			return field_err(e, "mesh", "defaultPort", "expected a port in 1..65535");
 		if (port)
 			m->default_port = (uint16_t)json_integer_value(port);
-		return parse_list(nodes, m, false, e);
+		return file_cluster(root, m, e) || parse_list(nodes, m, false, e) ? -1 : 0;
 	}
 	if (kind && strcmp(kind, "Node") == 0)
 		return mesh_node_from_k8s(root, "Node", &n, e) || append(m, &n, e) ||

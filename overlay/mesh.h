@@ -13,9 +13,12 @@
  *       "defaultPort": 51820,
  *       "nodes": [{"name": "n1", "address": "172.30.0.1", "port": 51820,
  *                  "publicKey": "<base64>",
- *                  "podCIDRs": ["10.244.1.0/24", "fd00:10:244:1::/64"]}]}
+ *                  "podCIDRs": ["10.244.1.0/24", "fd00:10:244:1::/64"]}],
+ *       "clusterCIDRs": ["10.244.0.0/16", "fd00:10:244::/48"]}
  *    where only "name" is required (a node without key or address is known
- *    for strict mode but gets no peer).
+ *    for strict mode but gets no peer). "clusterCIDRs" (optional) is the
+ *    whole pod network, guarded by strict mode (strict.h) like
+ *    `--cluster-cidr`.
  *
  * Errors name the node and the field, e.g.
  *   node "n2": field "spec.podCIDRs[1]": "10.244.x" is not an IP prefix
@@ -54,12 +57,15 @@ struct mesh {
 	size_t n;
 	size_t cap;
 	uint16_t default_port;
+	struct vn_prefix cluster_cidrs[MESH_MAX_CIDRS];	/* mesh file only */
+	size_t n_cluster_cidrs;
 };
 
 /* An empty mesh with the default port. */
 void mesh_init(struct mesh *m);
 
-/* Frees the nodes; m is empty (and usable) after. */
+/* Frees the nodes; m is empty (and usable) after, with its default port
+ * and cluster CIDRs. */
 void mesh_free(struct mesh *m);
 
 /* Parses a NodeList, a Node or a mesh file (see above) and adds its nodes
@@ -83,6 +89,12 @@ bool mesh_remove(struct mesh *m, const char *name);
 
 /* The node called name, or NULL. */
 const struct mesh_node *mesh_find(const struct mesh *m, const char *name);
+
+/* Parses one IP prefix (canonical, host bits cleared) and appends it to
+ * list (room for MESH_MAX_CIDRS; *n counts). what names it in errors,
+ * e.g. "--cluster-cidr". */
+int mesh_add_cidr(const char *text, const char *what, struct vn_prefix *list, size_t *n,
+		  struct vn_err *e);
 
 /* The port a node listens on (its own or the default). */
 uint16_t mesh_node_port(const struct mesh *m, const struct mesh_node *n);

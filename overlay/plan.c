@@ -160,6 +160,31 @@ out:
 	return ret;
 }
 
+/* The cluster CIDRs of the mesh and the options; a warning for each
+ * remote node whose InternalIP one of them holds. */
+static int plan_cluster(struct plan *p, const struct mesh *m, const struct mesh_node *self,
+			const struct plan_opts *o, struct vn_err *e)
+{
+	char cidr[VN_PREFIX_STRLEN], addr[VN_ADDR_STRLEN];
+	size_t n = m->n_cluster_cidrs;
+
+	if (o->n_cluster > MESH_MAX_CIDRS)
+		return vn_errf(e, VN_E_INVALID, "invalid CIDR", "more than %d cluster CIDRs",
+			       MESH_MAX_CIDRS);
+	memcpy(p->cluster, m->cluster_cidrs, n * sizeof(*p->cluster));
+	if (o->n_cluster)
+		memcpy(p->cluster + n, o->cluster, o->n_cluster * sizeof(*p->cluster));
+	p->n_cluster = plan_prefix_sort(p->cluster, n + o->n_cluster);
+	for (size_t i = 0; i < p->n_cluster; i++)
+		for (size_t j = 0; j < m->n; j++)
+			if (&m->nodes[j] != self && m->nodes[j].has_address &&
+			    vn_prefix_contains(&p->cluster[i], &m->nodes[j].address))
+				warn(p, "cluster CIDR %s holds node \"%s\"'s InternalIP %s: strict mode "
+				     "drops pod traffic to it", vn_prefix_str(&p->cluster[i], cidr),
+				     m->nodes[j].name, vn_addr_str(&m->nodes[j].address, addr));
+	return 0;
+}
+
 int plan_build(const struct mesh *m, const struct plan_opts *o, const struct wg_key *priv,
 	       struct plan *out, struct vn_err *e)
 {
@@ -179,6 +204,10 @@ int plan_build(const struct mesh *m, const struct plan_opts *o, const struct wg_
 		     "publish it (veilnet-mesh publish)", self->name);
 	memcpy(out->local, self->pod_cidrs, sizeof(out->local));
 	out->n_local = plan_prefix_sort(out->local, self->n_pod_cidrs);
+	if (plan_cluster(out, m, self, o, e)) {
+		plan_free(out);
+		return -1;
+	}
 	out->remote = calloc(m->n * MESH_MAX_CIDRS + 1, sizeof(*out->remote));
 	if (!out->remote || build_peers(out, m, self, o->keepalive)) {
 		plan_free(out);

@@ -6,8 +6,10 @@
  * key and an address: AllowedIPs = its pod CIDRs, endpoint = its address
  * and port), the pod CIDRs to route through the device (every remote
  * node's, with or without a key: without one, traffic to it is dropped by
- * WireGuard instead of leaving in plaintext) and the local pod CIDRs (for
- * strict mode).
+ * WireGuard instead of leaving in plaintext), the local pod CIDRs and the
+ * cluster CIDRs (the mesh file's and the options', for strict mode; a
+ * cluster CIDR that holds a remote node's InternalIP gets a warning, as
+ * strict mode then drops pod traffic to that node).
  *
  * plan_peer_diff compares the device as it is with the desired one and
  * returns only the changes, peers keyed by public key: a join adds one
@@ -33,6 +35,8 @@ struct plan_opts {
 	const char *node;	/* the local node's name */
 	uint16_t port;		/* listen port; 0: the node's own or the default */
 	uint16_t keepalive;	/* persistent keepalive for every peer, 0 = off */
+	const struct vn_prefix *cluster;	/* --cluster-cidr (besides the mesh's) */
+	size_t n_cluster;
 };
 
 struct plan {
@@ -41,6 +45,8 @@ struct plan {
 	size_t n_remote;
 	struct vn_prefix local[MESH_MAX_CIDRS];	/* local pod CIDRs */
 	size_t n_local;
+	struct vn_prefix cluster[2 * MESH_MAX_CIDRS];	/* cluster CIDRs, sorted */
+	size_t n_cluster;
 	struct vn_addr uplink_probe;	/* first remote node's address */
 	bool has_probe;
 	char warnings[2048];		/* lines for the log, "" if none */

@@ -183,7 +183,8 @@ static int strict_settle(const struct mesh_cfg *c, const struct plan *p, struct 
 			 struct vn_err *e)
 {
 	struct strict_spec s = { .wg_ifname = c->ifname, .local = p->local, .n_local = p->n_local,
-				 .remote = p->remote, .n_remote = p->n_remote };
+				 .remote = p->remote, .n_remote = p->n_remote,
+				 .cluster = p->cluster, .n_cluster = p->n_cluster };
 	bool changed = false;
 
 	if (!c->strict) {	/* --no-strict: no table, not even an old one */
@@ -212,7 +213,8 @@ static void step(const struct mesh_cfg *c, const char *what, struct timespec *t)
 int reconcile_up(const struct mesh_cfg *c, const struct mesh *m, struct up_report *r,
 		 struct vn_err *e)
 {
-	struct plan_opts o = { .node = c->node, .port = c->port, .keepalive = c->keepalive };
+	struct plan_opts o = { .node = c->node, .port = c->port, .keepalive = c->keepalive,
+			       .cluster = c->cluster, .n_cluster = c->n_cluster };
 	struct wg_conn conn = { 0 };
 	struct vn_nl rt = { 0 };
 	struct rt_link link;

@@ -2,8 +2,9 @@
  *
  * reconcile_up, in this order (so nothing leaves in plaintext meanwhile):
  *   1. loads the private key and builds the plan (plan.h);
- *   2. strict mode: installs/updates table inet veilnet-mesh (strict.h),
- *      or with strict off removes it;
+ *   2. strict mode: installs/updates table inet veilnet-mesh (strict.h)
+ *      with the local, remote and cluster CIDRs of the plan, or with
+ *      strict off removes it;
  *   3. finds or creates the device: an existing wireguard link (kernel) or
  *      a live UAPI socket (wireguard-go); else creates a kernel link, or,
  *      when the kernel refuses (EOPNOTSUPP) and the backend is auto,
@@ -42,6 +43,8 @@ struct mesh_cfg {
 	uint16_t keepalive;
 	enum backend_choice backend;
 	bool strict;
+	const struct vn_prefix *cluster;	/* --cluster-cidr: the pod network */
+	size_t n_cluster;
 	const char *wg_go;		/* the wireguard-go program */
 	const char *wg_go_log;		/* its output, NULL: /dev/null */
 	const struct vn_log *log;

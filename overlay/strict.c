@@ -25,91 +25,159 @@
 
 /* ---- pure parts ---- */
 
-static int prefix_qcmp(const void *a, const void *b)
+static int range_qcmp(const void *a, const void *b)
 {
-	const struct vn_prefix *x = a, *y = b;
-	int c = vn_addr_cmp(&x->addr, &y->addr);
+	const struct strict_range *x = a, *y = b;
 
-	return c ? c : (x->len > y->len) - (x->len < y->len);
+	return vn_addr_cmp(&x->start, &y->start);
+}
+
+static bool range_empty(const struct strict_range *r)
+{
+	return r->has_end && vn_addr_cmp(&r->end, &r->start) <= 0;
+}
+
+size_t strict_merge(struct strict_range *r, size_t n)
+{
+	size_t m = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!range_empty(&r[i]))
+			r[m++] = r[i];
+	qsort(r, m, sizeof(*r), range_qcmp);
+	for (size_t i = 0; i < m; i++) {
+		struct strict_range *last = k ? &r[k - 1] : NULL;
+
+		if (last && (!last->has_end || vn_addr_cmp(&r[i].start, &last->end) <= 0)) {
+			if (last->has_end && (!r[i].has_end || vn_addr_cmp(&r[i].end, &last->end) > 0)) {
+				last->end = r[i].end;
+				last->has_end = r[i].has_end;
+			}
+			continue;
+		}
+		r[k++] = r[i];
+	}
+	return k;
+}
+
+/* [first address, last address + 1) of a prefix; to the end if that wraps. */
+static void prefix_range(const struct vn_prefix *p, struct strict_range *r)
+{
+	struct vn_prefix c = *p;
+
+	vn_prefix_canon(&c);
+	r->start = c.addr;
+	vn_prefix_last(&c, &r->end);
+	vn_addr_add(&r->end, 1);
+	r->has_end = vn_addr_cmp(&r->end, &r->start) > 0;
+}
+
+/* Appends the ranges of the prefixes of one family; returns the new k. */
+static size_t add_prefixes(const struct vn_prefix *p, size_t n, int family,
+			   struct strict_range *out, size_t k)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i].addr.family == family)
+			prefix_range(&p[i], &out[k++]);
+	return k;
 }
 
 size_t strict_ranges(const struct vn_prefix *p, size_t n, int family, struct strict_range *out)
 {
-	struct vn_prefix *v = malloc((n + 1) * sizeof(*v));
-	size_t m = 0, k = 0;
+	return strict_merge(out, add_prefixes(p, n, family, out, 0));
+}
 
-	if (!v)
-		return 0;
+static bool has_family(const struct vn_prefix *p, size_t n, int family)
+{
 	for (size_t i = 0; i < n; i++)
-		if (p[i].addr.family == family) {
-			v[m] = p[i];
-			vn_prefix_canon(&v[m++]);
-		}
-	qsort(v, m, sizeof(*v), prefix_qcmp);
-	for (size_t i = 0; i < m; i++) {
-		struct strict_range r = { .start = v[i].addr, .has_end = true };
+		if (p[i].addr.family == family)
+			return true;
+	return false;
+}
 
-		vn_prefix_last(&v[i], &r.end);
-		vn_addr_add(&r.end, 1);
-		r.has_end = vn_addr_cmp(&r.end, &r.start) > 0;	/* wrapped: to the end */
-		if (k && (!out[k - 1].has_end || vn_addr_cmp(&r.start, &out[k - 1].end) <= 0)) {
-			struct strict_range *last = &out[k - 1];
+size_t strict_guarded(const struct strict_spec *s, int family, const struct strict_range *held,
+		      size_t n_held, struct strict_range *out)
+{
+	size_t k = add_prefixes(s->cluster, s->n_cluster, family, out, 0);
 
-			if (last->has_end && (!r.has_end || vn_addr_cmp(&r.end, &last->end) > 0)) {
-				last->end = r.end;
-				last->has_end = r.has_end;
-			}
-			continue;
+	k = add_prefixes(s->remote, s->n_remote, family, out, k);
+	/* No cluster CIDR of this family: the set is the memory of departed
+	 * nodes' pod CIDRs, so what it holds stays. */
+	if (!has_family(s->cluster, s->n_cluster, family))
+		for (size_t i = 0; i < n_held; i++)
+			if (held[i].start.family == family)
+				out[k++] = held[i];
+	return strict_merge(out, k);
+}
+
+size_t strict_elems(const struct strict_range *r, size_t n, int family, struct strict_elem *out)
+{
+	size_t m = 0, size = vn_addr_size(family);
+
+	for (size_t i = 0; i < n; i++) {
+		memset(&out[m], 0, sizeof(out[m]));
+		memcpy(out[m++].key, r[i].start.b, size);
+		if (r[i].has_end) {
+			memset(&out[m], 0, sizeof(out[m]));
+			memcpy(out[m].key, r[i].end.b, size);
+			out[m++].end = true;
 		}
-		out[k++] = r;
 	}
-	free(v);
-	return k;
+	return m;
+}
+
+size_t strict_elems_ranges(const struct strict_elem *el, size_t n, int family,
+			   struct strict_range *out)
+{
+	struct vn_addr start = { .family = family };
+	bool open = false;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct vn_addr a = { .family = family };
+
+		memcpy(a.b, el[i].key, vn_addr_size(family));
+		if (!el[i].end && !open) {
+			start = a;
+			open = true;
+		} else if (el[i].end && open) {	/* a stray end matches nothing */
+			out[k++] = (struct strict_range){ .start = start, .end = a, .has_end = true };
+			open = false;
+		}
+	}
+	if (open)
+		out[k++] = (struct strict_range){ .start = start, .end = { .family = family } };
+	return strict_merge(out, k);
+}
+
+static const struct strict_rule chain[] = {
+	/* pod to pod on this node first: the local CIDRs may be guarded too */
+	{ AF_INET, STRICT_SRC_ANY, STRICT_DST_LOCAL, STRICT_OIF_POD, false },
+	{ AF_INET6, STRICT_SRC_ANY, STRICT_DST_LOCAL, STRICT_OIF_POD, false },
+	{ AF_INET, STRICT_SRC_POD_IF, STRICT_DST_GUARDED, STRICT_OIF_NOT_WG, true },
+	{ AF_INET, STRICT_SRC_LOCAL, STRICT_DST_GUARDED, STRICT_OIF_NOT_WG, true },
+	{ AF_INET6, STRICT_SRC_POD_IF, STRICT_DST_GUARDED, STRICT_OIF_NOT_WG, true },
+	{ AF_INET6, STRICT_SRC_LOCAL, STRICT_DST_GUARDED, STRICT_OIF_NOT_WG, true },
+};
+
+const struct strict_rule *strict_chain(size_t *n)
+{
+	*n = sizeof(chain) / sizeof(chain[0]);
+	return chain;
 }
 
 const char *strict_fingerprint(const struct strict_spec *s, char *buf)
 {
-	snprintf(buf, 96, "veilnet-mesh strict v2 wg=%s", s->wg_ifname);
+	snprintf(buf, 96, "veilnet-mesh strict v3 wg=%s", s->wg_ifname);
 	return buf;
 }
 
-/* The elements a set should hold: start keys, and end keys flagged. */
-struct elem {
-	uint8_t key[16];
-	bool end;
-};
-
 static int elem_cmp(const void *a, const void *b)
 {
-	const struct elem *x = a, *y = b;
+	const struct strict_elem *x = a, *y = b;
 	int c = memcmp(x->key, y->key, sizeof(x->key));
 
 	return c ? c : (int)x->end - (int)y->end;
-}
-
-/* Elements for the prefixes of one family; *out malloc'd, sorted. */
-static size_t want_elems(const struct vn_prefix *p, size_t n, int family, struct elem **out)
-{
-	struct strict_range *r = calloc(n + 1, sizeof(*r));
-	struct elem *el = calloc(2 * n + 1, sizeof(*el));
-	size_t k, m = 0;
-
-	*out = el;
-	if (!r || !el) {
-		free(r);
-		return (size_t)-1;
-	}
-	k = strict_ranges(p, n, family, r);
-	for (size_t i = 0; i < k; i++) {
-		memcpy(el[m++].key, r[i].start.b, vn_addr_size(family));
-		if (r[i].has_end) {
-			memcpy(el[m].key, r[i].end.b, vn_addr_size(family));
-			el[m++].end = true;
-		}
-	}
-	free(r);
-	qsort(el, m, sizeof(*el), elem_cmp);
-	return m;
 }
 
 /* ---- the batch ---- */
@@ -240,7 +308,7 @@ static int add_elem(struct nftnl_set *s, const struct vn_addr *a, bool end)
 
 /* One NEWSETELEM message for elements [from, to). */
 static int put_elems(struct batch *b, const char *name, int family, uint32_t id,
-		     const struct elem *el, size_t from, size_t to)
+		     const struct strict_elem *el, size_t from, size_t to)
 {
 	struct nftnl_set *s = set_new(name, family, id);
 	struct nlmsghdr *nlh;
@@ -267,7 +335,7 @@ out:
 }
 
 static int put_all_elems(struct batch *b, const char *name, int family, uint32_t id,
-			 const struct elem *el, size_t n)
+			 const struct strict_elem *el, size_t n)
 {
 	for (size_t i = 0; i < n; i += ELEMS_PER_MSG)
 		if (put_elems(b, name, family, id, el, i, i + ELEMS_PER_MSG < n ? i + ELEMS_PER_MSG : n))
@@ -277,26 +345,21 @@ static int put_all_elems(struct batch *b, const char *name, int family, uint32_t
 
 /* A new set with its elements. */
 static int put_set(struct batch *b, const char *name, int family, uint32_t id,
-		   const struct vn_prefix *p, size_t n)
+		   const struct strict_elem *el, size_t n)
 {
 	struct nftnl_set *s = set_new(name, family, id);
-	struct elem *el = NULL;
 	struct nlmsghdr *nlh = NULL;
-	size_t k = want_elems(p, n, family, &el);
 	int ret = -1;
 
-	if (!s || k == (size_t)-1)
-		goto out;
+	if (!s)
+		return -1;
 	nlh = hdr(b, NFT_MSG_NEWSET, NLM_F_CREATE, 1024);
-	if (!nlh)
-		goto out;
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	done(b, nlh);
-	ret = put_all_elems(b, name, family, id, el, k);
-out:
-	if (s)
-		nftnl_set_free(s);
-	free(el);
+	if (nlh) {
+		nftnl_set_nlmsg_build_payload(nlh, s);
+		done(b, nlh);
+		ret = put_all_elems(b, name, family, id, el, n);
+	}
+	nftnl_set_free(s);
 	return ret;
 }
 
@@ -355,48 +418,71 @@ static void expr_lookup_addr(struct nftnl_rule *r, int family, bool src, const c
 	nftnl_rule_add_expr(r, l);
 }
 
-static void expr_drop(struct nftnl_rule *r)
+static void expr_verdict(struct nftnl_rule *r, bool drop)
 {
-	struct nftnl_expr *c = nftnl_expr_alloc("counter"), *v = nftnl_expr_alloc("immediate");
+	struct nftnl_expr *v = nftnl_expr_alloc("immediate");
 
-	nftnl_rule_add_expr(r, c);
+	if (drop)	/* drops are counted: nft list chain inet veilnet-mesh forward */
+		nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
 	nftnl_expr_set_u32(v, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-	nftnl_expr_set_u32(v, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
+	nftnl_expr_set_u32(v, NFTNL_EXPR_IMM_VERDICT, drop ? NF_DROP : NF_ACCEPT);
 	nftnl_rule_add_expr(r, v);
 }
 
-/* by_iif: match iifname "vn*"; else ip saddr @local. */
-static int put_rule(struct batch *b, const char *wg, int family, bool by_iif, uint32_t set_base)
+/* The sets, by family and kind, and their ids in a batch that makes them. */
+static const char *set_name(int family, bool local)
 {
-	const char *remote = family == AF_INET ? "remote4" : "remote6";
-	const char *local = family == AF_INET ? "local4" : "local6";
-	uint32_t remote_id = set_base, local_id = set_base + 1;
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	uint8_t nfproto = family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	if (family == AF_INET)
+		return local ? "local4" : "guard4";
+	return local ? "local6" : "guard6";
+}
+
+static uint32_t set_id(int family, bool local)
+{
+	return (family == AF_INET ? 1 : 3) + local;
+}
+
+static void rule_exprs(struct nftnl_rule *r, const char *wg, const struct strict_rule *sr)
+{
+	uint8_t nfproto = sr->family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	bool dst_local = sr->dst == STRICT_DST_LOCAL;
 	char wgname[IFNAMSIZ] = { 0 };
+
+	strncpy(wgname, wg, sizeof(wgname) - 1);
+	expr_meta(r, NFT_META_NFPROTO);
+	expr_cmp(r, NFT_CMP_EQ, &nfproto, 1);
+	if (sr->src == STRICT_SRC_POD_IF) {
+		expr_meta(r, NFT_META_IIFNAME);
+		expr_cmp(r, NFT_CMP_EQ, STRICT_POD_IFPREFIX, strlen(STRICT_POD_IFPREFIX));
+	} else if (sr->src == STRICT_SRC_LOCAL) {
+		expr_lookup_addr(r, sr->family, true, set_name(sr->family, true),
+				 set_id(sr->family, true));
+	}
+	expr_lookup_addr(r, sr->family, false, set_name(sr->family, dst_local),
+			 set_id(sr->family, dst_local));
+	expr_meta(r, NFT_META_OIFNAME);
+	if (sr->oif == STRICT_OIF_POD)	/* a prefix: compares its bytes only */
+		expr_cmp(r, NFT_CMP_EQ, STRICT_POD_IFPREFIX, strlen(STRICT_POD_IFPREFIX));
+	else
+		expr_cmp(r, NFT_CMP_NEQ, wgname, sizeof(wgname));
+	expr_verdict(r, sr->drop);
+}
+
+static int put_rule(struct batch *b, const char *wg, const struct strict_rule *sr)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nftnl_udata_buf *u;
 	struct nlmsghdr *nlh;
 
 	if (!r)
 		return -1;
-	strncpy(wgname, wg, sizeof(wgname) - 1);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, STRICT_TABLE);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "forward");
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	expr_meta(r, NFT_META_NFPROTO);
-	expr_cmp(r, NFT_CMP_EQ, &nfproto, 1);
-	if (by_iif) {
-		expr_meta(r, NFT_META_IIFNAME);
-		expr_cmp(r, NFT_CMP_EQ, STRICT_POD_IFPREFIX, strlen(STRICT_POD_IFPREFIX));
-	} else {
-		expr_lookup_addr(r, family, true, local, local_id);
-	}
-	expr_lookup_addr(r, family, false, remote, remote_id);
-	expr_meta(r, NFT_META_OIFNAME);
-	expr_cmp(r, NFT_CMP_NEQ, wgname, sizeof(wgname));
-	expr_drop(r);
-	u = comment(NFTNL_UDATA_RULE_COMMENT, "veilnet-mesh strict: pod traffic to remote pods "
-		    "leaves only through WireGuard");
+	rule_exprs(r, wg, sr);
+	u = comment(NFTNL_UDATA_RULE_COMMENT, sr->drop ?
+		    "veilnet-mesh strict: pod traffic into the cluster pod network leaves only "
+		    "through WireGuard" : "veilnet-mesh strict: pod to pod on this node");
 	if (u)
 		nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
 				    nftnl_udata_buf_len(u));
@@ -411,18 +497,39 @@ static int put_rule(struct batch *b, const char *wg, int family, bool by_iif, ui
 	return nlh ? 0 : -1;
 }
 
-static int build(struct batch *b, const struct strict_spec *s, bool exists, const char *fp)
+/* One set: what the kernel holds (cur, when read) and what it should. */
+struct set_plan {
+	int family;
+	bool local;
+	struct strict_elem *cur;
+	size_t n_cur;
+	size_t cap_cur;
+	bool read;
+	bool oom;
+	struct strict_elem *want;
+	size_t n_want;
+};
+
+#define N_SETS 4
+
+static int build(struct batch *b, const struct strict_spec *s, const struct set_plan *sp,
+		 bool exists, const char *fp)
 {
-	return (exists && put_table(b, NFT_MSG_DELTABLE, 0, NULL)) ||
-	       put_table(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, fp) || put_chain(b) ||
-	       put_set(b, "remote4", AF_INET, 1, s->remote, s->n_remote) ||
-	       put_set(b, "local4", AF_INET, 2, s->local, s->n_local) ||
-	       put_set(b, "remote6", AF_INET6, 3, s->remote, s->n_remote) ||
-	       put_set(b, "local6", AF_INET6, 4, s->local, s->n_local) ||
-	       put_rule(b, s->wg_ifname, AF_INET, true, 1) ||
-	       put_rule(b, s->wg_ifname, AF_INET, false, 1) ||
-	       put_rule(b, s->wg_ifname, AF_INET6, true, 3) ||
-	       put_rule(b, s->wg_ifname, AF_INET6, false, 3) ? -1 : 0;
+	const struct strict_rule *rules;
+	size_t n_rules;
+
+	if ((exists && put_table(b, NFT_MSG_DELTABLE, 0, NULL)) ||
+	    put_table(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, fp) || put_chain(b))
+		return -1;
+	for (int i = 0; i < N_SETS; i++)
+		if (put_set(b, set_name(sp[i].family, sp[i].local), sp[i].family,
+			    set_id(sp[i].family, sp[i].local), sp[i].want, sp[i].n_want))
+			return -1;
+	rules = strict_chain(&n_rules);
+	for (size_t i = 0; i < n_rules; i++)
+		if (put_rule(b, s->wg_ifname, &rules[i]))
+			return -1;
+	return 0;
 }
 
 /* ---- the socket edge ---- */
@@ -478,37 +585,31 @@ static int table_get(struct vn_nl *nl, struct table_state *ts, struct vn_err *e)
 
 /* ---- reading a set's elements ---- */
 
-struct set_dump {
-	struct elem *v;
-	size_t n;
-	size_t cap;
-	bool oom;
-};
-
 static int elem_cb(struct nftnl_set_elem *el, void *data)
 {
-	struct set_dump *d = data;
+	struct set_plan *d = data;
 	uint32_t len = 0;
 	const void *key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &len);
 
 	if (!key || len > 16)
 		return 0;
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 64;
-		struct elem *grown = realloc(d->v, cap * sizeof(*grown));
+	if (d->n_cur == d->cap_cur) {
+		size_t cap = d->cap_cur ? d->cap_cur * 2 : 64;
+		struct strict_elem *grown = realloc(d->cur, cap * sizeof(*grown));
 
 		if (!grown) {
 			d->oom = true;
 			return -1;
 		}
-		d->v = grown;
-		d->cap = cap;
+		d->cur = grown;
+		d->cap_cur = cap;
 	}
-	memset(&d->v[d->n], 0, sizeof(d->v[d->n]));
-	memcpy(d->v[d->n].key, key, len);
+	memset(&d->cur[d->n_cur], 0, sizeof(d->cur[d->n_cur]));
+	memcpy(d->cur[d->n_cur].key, key, len);
 	/* (nftnl_set_elem_get_u32 of an absent attribute is not safe) */
-	d->v[d->n++].end = nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_FLAGS) &&
-			   (nftnl_set_elem_get_u32(el, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
+	d->cur[d->n_cur++].end = nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_FLAGS) &&
+				 (nftnl_set_elem_get_u32(el, NFTNL_SET_ELEM_FLAGS) &
+				  NFT_SET_ELEM_INTERVAL_END);
 	return 0;
 }
 
@@ -523,57 +624,78 @@ static int setelem_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* The elements of an existing set, sorted. */
-static int set_read(struct vn_nl *nl, const char *name, int family, struct set_dump *d,
-		    struct vn_err *e)
+/* Reads the elements of an existing set into sp->cur, sorted; sp->read
+ * says whether that worked (a missing set, e.g. of an older table, is not
+ * an error: the table is rebuilt). */
+static void set_read(struct vn_nl *nl, struct set_plan *sp)
 {
-	struct nftnl_set *s = set_new(name, family, 0);
+	struct nftnl_set *s = set_new(set_name(sp->family, sp->local), sp->family, 0);
+	struct vn_err e = { 0 };
 	char buf[512];
 	struct nlmsghdr *nlh;
-	int ret;
 
 	if (!s)
-		return NO_MEM(e);
+		return;
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, vn_nl_seq(nl));
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	ret = vn_nl_talk(nl, nlh, nlh->nlmsg_len, setelem_cb, d, "list set elements", e);
-	if (ret == 0 && d->oom)
-		ret = NO_MEM(e);
-	if (ret == 0)
-		qsort(d->v, d->n, sizeof(*d->v), elem_cmp);
+	sp->read = vn_nl_talk(nl, nlh, nlh->nlmsg_len, setelem_cb, sp, "list set elements", &e) == 0 &&
+		   !sp->oom;
+	if (sp->read)
+		qsort(sp->cur, sp->n_cur, sizeof(*sp->cur), elem_cmp);
+	else
+		sp->n_cur = 0;
+}
+
+/* sp->want from the spec (and, for a guard set, what it holds). */
+static int set_want(const struct strict_spec *s, struct set_plan *sp)
+{
+	size_t room = (sp->local ? s->n_local : s->n_cluster + s->n_remote + sp->n_cur) + 1;
+	struct strict_range *held = NULL, *r = calloc(room, sizeof(*r));
+	size_t n_held = 0, k;
+	int ret = -1;
+
+	sp->want = calloc(2 * room, sizeof(*sp->want));
+	if (!r || !sp->want)
+		goto out;
+	if (sp->local) {
+		k = strict_ranges(s->local, s->n_local, sp->family, r);
+	} else {
+		held = calloc(sp->n_cur + 1, sizeof(*held));
+		if (!held)
+			goto out;
+		n_held = strict_elems_ranges(sp->cur, sp->n_cur, sp->family, held);
+		k = strict_guarded(s, sp->family, held, n_held, r);
+	}
+	sp->n_want = strict_elems(r, k, sp->family, sp->want);
+	ret = 0;
+out:
+	free(held);
+	free(r);
 	return ret;
 }
 
-struct set_want {
-	const char *name;
-	int family;
-	const struct vn_prefix *p;
-	size_t n;
-};
+static bool set_differs(const struct set_plan *sp)
+{
+	return sp->n_cur != sp->n_want ||
+	       (sp->n_want && memcmp(sp->cur, sp->want, sp->n_want * sizeof(*sp->want)));
+}
 
-/* Fills the batch with flush + refill of every set whose elements differ;
- * returns how many differ, -1 if a set cannot be read (rebuild then). */
-static int refill_sets(struct vn_nl *nl, struct batch *b, const struct set_want *sets,
-		       struct vn_err *e)
+/* Flush + refill of every set whose elements differ; returns how many
+ * differ, -1 when out of room. */
+static int refill_sets(struct batch *b, const struct set_plan *sp)
 {
 	int differ = 0;
 
-	for (int i = 0; i < 4 && differ >= 0; i++) {
-		struct set_dump d = { 0 };
-		struct elem *want = NULL;
-		size_t k = want_elems(sets[i].p, sets[i].n, sets[i].family, &want);
+	for (int i = 0; i < N_SETS; i++) {
+		const char *name = set_name(sp[i].family, sp[i].local);
 
-		if (k == (size_t)-1 || set_read(nl, sets[i].name, sets[i].family, &d, e)) {
-			differ = -1;
-		} else if (d.n != k || (k && memcmp(d.v, want, k * sizeof(*want)))) {
-			differ++;
-			if (put_flush(b, sets[i].name, sets[i].family) ||
-			    put_all_elems(b, sets[i].name, sets[i].family, 0, want, k))
-				differ = -1;
-		}
-		free(d.v);
-		free(want);
+		if (!set_differs(&sp[i]))
+			continue;
+		differ++;
+		if (put_flush(b, name, sp[i].family) ||
+		    put_all_elems(b, name, sp[i].family, 0, sp[i].want, sp[i].n_want))
+			return -1;
 	}
 	return differ;
 }
@@ -592,17 +714,52 @@ static int batch_edge(struct batch *b, bool begin)
 	return 0;
 }
 
+/* Reads the sets (when the table exists) and works out what they should
+ * hold. Returns 0, or -1 when out of memory. */
+static int sets_plan(struct vn_nl *nl, const struct strict_spec *s, bool exists,
+		     struct set_plan *sp)
+{
+	for (int i = 0; i < N_SETS; i++) {
+		sp[i].family = i < 2 ? AF_INET : AF_INET6;
+		sp[i].local = i % 2;
+		if (exists)
+			set_read(nl, &sp[i]);
+		if (sp[i].oom || set_want(s, &sp[i]))
+			return -1;
+	}
+	return 0;
+}
+
+/* The whole transaction: refills when the table has the right structure
+ * and readable sets, else a rebuild. *differ: sets changed, -1 rebuilt. */
+static int fill_batch(struct batch *b, const struct strict_spec *s, const struct set_plan *sp,
+		      const struct table_state *ts, const char *fp, uint32_t seq, int *differ)
+{
+	bool same = ts->exists && strcmp(ts->comment, fp) == 0;
+
+	for (int i = 0; i < N_SETS; i++)
+		same = same && sp[i].read;
+	b->len = 0;
+	b->seq = seq;
+	if (batch_edge(b, true))
+		return -1;
+	/* The same table: only the sets' elements may need a change, which
+	 * keeps the hooks (re-registering them costs RCU grace periods). */
+	*differ = same ? refill_sets(b, sp) : -1;
+	if (same && *differ < 0)
+		return -1;
+	if (!same && build(b, s, sp, ts->exists, fp))
+		return -1;
+	return batch_edge(b, false);
+}
+
 int strict_apply(const struct strict_spec *s, bool *changed, struct vn_err *e)
 {
-	const struct set_want sets[4] = {
-		{ "remote4", AF_INET, s->remote, s->n_remote },
-		{ "local4", AF_INET, s->local, s->n_local },
-		{ "remote6", AF_INET6, s->remote, s->n_remote },
-		{ "local6", AF_INET6, s->local, s->n_local },
-	};
+	struct set_plan sp[N_SETS] = { 0 };
 	struct vn_nl nl = { 0 };
 	struct table_state ts;
 	struct batch b = { 0 };
+	size_t total = 0;
 	char fp[96];
 	int ret = -1, differ = -1;
 
@@ -612,40 +769,28 @@ int strict_apply(const struct strict_spec *s, bool *changed, struct vn_err *e)
 		return -1;
 	if (table_get(&nl, &ts, e))
 		goto out;
-	b.cap = 64 * 1024 + (s->n_local + s->n_remote) * 160;
+	if (sets_plan(&nl, s, ts.exists, sp))
+		goto nomem;
+	for (int i = 0; i < N_SETS; i++)
+		total += sp[i].n_want;
+	b.cap = 64 * 1024 + total * 64 + (total / ELEMS_PER_MSG + 8) * 2048;
 	b.buf = calloc(1, b.cap);
-	if (!b.buf) {
-		NO_MEM(e);
-		goto out;
-	}
-	b.seq = vn_nl_seq(&nl);
-	if (batch_edge(&b, true))
+	if (!b.buf || fill_batch(&b, s, sp, &ts, fp, vn_nl_seq(&nl), &differ))
 		goto nomem;
-	/* The same table: only the sets' elements may need a change, which
-	 * keeps the hooks (re-registering them costs RCU grace periods). */
-	if (ts.exists && strcmp(ts.comment, fp) == 0)
-		differ = refill_sets(&nl, &b, sets, e);
-	if (differ == 0) {
-		ret = 0;
-		goto out;
-	}
-	if (differ < 0) {	/* another table, none, or unreadable: rebuild */
-		b.len = 0;
-		b.seq = vn_nl_seq(&nl);
-		if (batch_edge(&b, true) || build(&b, s, ts.exists, fp))
-			goto nomem;
-	}
-	if (batch_edge(&b, false))
-		goto nomem;
-	nl.seq = b.seq;
-	if (vn_nl_talk(&nl, b.buf, b.len, NULL, NULL, "install table inet " STRICT_TABLE, e))
-		goto out;
-	*changed = true;
 	ret = 0;
+	if (differ == 0)
+		goto out;
+	nl.seq = b.seq;
+	ret = vn_nl_talk(&nl, b.buf, b.len, NULL, NULL, "install table inet " STRICT_TABLE, e);
+	*changed = ret == 0;
 	goto out;
 nomem:
 	NO_MEM(e);
 out:
+	for (int i = 0; i < N_SETS; i++) {
+		free(sp[i].cur);
+		free(sp[i].want);
+	}
 	free(b.buf);
 	vn_nl_close(&nl);
 	return ret;

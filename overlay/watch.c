@@ -145,6 +145,8 @@ static int apply_list(struct mesh *m, const json_t *root, struct vn_err *e)
 
 	mesh_init(&fresh);
 	fresh.default_port = m->default_port;
+	memcpy(fresh.cluster_cidrs, m->cluster_cidrs, sizeof(fresh.cluster_cidrs));
+	fresh.n_cluster_cidrs = m->n_cluster_cidrs;
 	if (mesh_parse_json(root, &fresh, e)) {
 		mesh_free(&fresh);
 		return -1;

@@ -7,6 +7,7 @@
 # `kubectl get --watch --output-watch-events -o json` prints them.
 #
 # Checks: each agent creates its key (0600) and publishes it on its own Node;
+# strict mode guards the cluster CIDRs (VEILNET_CLUSTER_CIDRS);
 # the mesh forms from the published keys alone; policies, pod label changes
 # and policy deletions reach the nodes' rulesets (measured with connections);
 # a malformed object does not stop the agent; a node leaving and coming back
@@ -85,6 +86,7 @@ start_agent() {
 	setsid ip netns exec "vnea-$node" env NODE_NAME="$node" KUBECTL="$FAKE" FAKE_KUBE="$KUBE" \
 		VEILNET_BIN_DIR="$VN_BUILD" VEILNET_KEY_FILE="$W/$node/keys/wireguard.key" \
 		VEILNET_WG_IFNAME="wg-vnea$k" VEILNET_RUN_DIR="$W/$node/run" \
+		VEILNET_CLUSTER_CIDRS="$DL_CLUSTER_CIDRS" \
 		bash "$AGENT" run </dev/null >>"$W/$node/agent.log" 2>&1 &
 	echo $! >"$W/$node/agent.pid"
 }
@@ -115,6 +117,12 @@ for node in n1 n2; do
 	t_check "$node: policy table in place" wait_for 10 has_table "$node"
 	t_check "$node: health ok" env VEILNET_RUN_DIR="$W/$node/run" bash "$AGENT" health
 done
+# strict mode guards the whole pod network (VEILNET_CLUSTER_CIDRS), also
+# addresses of nodes that do not exist
+guards() { ip netns exec "vnea-$1" nft get element inet veilnet-mesh "$2" "{ $3 }"; }
+t_check "n1: strict mode guards the cluster CIDR (v4, a node never seen)" wait_for 5 guards n1 guard4 10.244.200.1
+t_check "n1: strict mode guards the cluster CIDR (v6, a node never seen)" wait_for 5 guards n1 guard6 fd00:10:244:c8::1
+t_check_not "n1: strict mode leaves other addresses alone" guards n1 guard4 10.245.0.1
 t_check "only patches of the agents' own nodes" bash -c \
 	"! grep '^patch node' '$KUBE/calls' | grep -v -e '^patch node n1 ' -e '^patch node n2 '"
 t_check "cross-node pod traffic through the agents' mesh" dl_probe y/b x/a "$DL_PORT" 3

@@ -8,8 +8,8 @@
 #    that already has pods of its namespace and on one that has none, for
 #    ingress and for egress;
 #  - policy, pod label and namespace label changes show in connectivity;
-#  - a node leaves the mesh (no plaintext, no disturbance to the others) and
-#    rejoins;
+#  - a node leaves the mesh (no plaintext: strict mode drops traffic to its
+#    pods; no disturbance to the others) and rejoins;
 #  - after teardown every node is clean: links, routes, nft tables, IPAM
 #    reservations, wg peers and sockets.
 # Everything is named vne-*.
@@ -189,7 +189,13 @@ t_check "n3 leaves: mesh up on n2 without n3" dl_mesh_up n2 "$W/two-nodes.json"
 t_check "n3 leaves: mesh down on n3" dl_mesh_down n3
 t_check "n1 has 1 peer after n3 left" test "$(wg_peers n1)" -eq 1
 t_check "no wg device left on n3" bash -c "! ip -n vne-n3 link show $(dl_wg_ifname n3) 2>/dev/null"
-# leak check: nothing for n3's pods leaves n1 in plaintext
+# leak check: nothing for n3's pods leaves n1 in plaintext (strict mode guards
+# the cluster CIDRs, dl_mesh_up --cluster-cidr, so n3's pods too)
+mesh_drops() {
+	"$CNI_TEST" node exec vne "$1" -- nft list chain inet veilnet-mesh forward |
+		sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}'
+}
+drops_before=$(mesh_drops n1)
 : >"$W/leave.err"
 setsid ip netns exec vne-ul tcpdump -i any -nn -U --immediate-mode -w - >"$W/leave.pcap" 2>"$W/leave.err" </dev/null &
 cap_pid=$!
@@ -201,6 +207,9 @@ reach "n3 away: n1 <-> n2 unaffected" x/a y/b open
 reach "n3 away: n2 -> n1 unaffected" y/d y/a open
 run_reach
 kill -INT "$cap_pid"; wait "$cap_pid" 2>/dev/null
+drops_after=$(mesh_drops n1)
+t_check "n3 away: n1's strict mode dropped the packets to n3's pod ($drops_before -> $drops_after)" \
+	test "$drops_after" -gt "$drops_before"
 leaked=$(tcpdump -r "$W/leave.pcap" -nn "net 10.244.0.0/16 or net fd00:10:244::/48" 2>/dev/null)
 if [[ -z "$leaked" ]]; then
 	t_pass "no pod packet crossed the underlay in plaintext while n3 was away"

@@ -10,6 +10,9 @@
 #     goes on), a key is rotated;
 #   - strict mode: wg device down or after `down`, pod traffic to remote
 #     pods is dropped, never sent in plaintext;
+#   - a node leaves: traffic to its pods is dropped, never seen in plaintext
+#     on the underlay (remembered without --cluster-cidr; with it, the whole
+#     pod network is guarded), pod to pod on one node still flows;
 #   - down --purge leaves nothing.
 source "$(dirname "$0")/../lib.sh"
 
@@ -57,10 +60,12 @@ nodelist() {
 	printf '{"kind":"NodeList","apiVersion":"v1","items":[%s]}\n' "$items"
 }
 
-# up N FILE: reconcile node N; the report line goes to $T/up.out
+# up N FILE [OPTION...]: reconcile node N; the report line goes to $T/up.out
 up() {
-	node "$1" "$MESH" up --node "n$1" -f "$2" --ifname "$(ifname "$1")" \
-		--key-file "$T/n$1.key" --backend uapi >"$T/up.out" 2>"$T/up.err"
+	local n=$1 f=$2
+	shift 2
+	node "$n" "$MESH" up --node "n$n" -f "$f" --ifname "$(ifname "$n")" \
+		--key-file "$T/n$n.key" --backend uapi "$@" >"$T/up.out" 2>"$T/up.err"
 }
 field() { sed -n "s/.* $1=\([0-9a-z]*\).*/\1/p" "$T/up.out"; }
 
@@ -93,17 +98,19 @@ send_markers() {
 
 # ---- the cluster, with the harness' plain underlay routes ----
 t_check "cluster created" "$CT" cluster create "$C" --nodes 3
-for p in a:1 b:2 c:3; do
+for p in a:1 b:2 c:3 d:1; do
 	"$CT" pod add "$C" "n${p#*:}" "default/${p%:*}" >"$T/pod-${p%:*}" 2>&1 ||
 		t_fail "pod ${p%:*} added" "$(cat "$T/pod-${p%:*}")"
 done
 read -r _ _ IPA4 IPA6 <"$T/pod-a"
 read -r _ _ IPB4 IPB6 <"$T/pod-b"
 read -r _ _ IPC4 IPC6 <"$T/pod-c"
+read -r _ _ IPD4 IPD6 <"$T/pod-d"
 [[ -n $IPB4 && -n $IPC6 ]] || { t_fail "pods have addresses" "$(cat "$T"/pod-*)"; t_done; }
 
 pod b "$PROBE" server --ports 7000,7001 --protos tcp,udp --ready >"$T/server.out" 2>&1 &
-for _ in $(seq 100); do grep -qs ready "$T/server.out" && break; sleep 0.05; done
+pod d "$PROBE" server --ports 7000 --protos tcp --ready >"$T/server-d.out" 2>&1 &
+for _ in $(seq 100); do grep -qs ready "$T/server.out" && grep -qs ready "$T/server-d.out" && break; sleep 0.05; done
 
 # Positive control: without the mesh the markers cross the underlay in plaintext.
 capture start || t_fail "tcpdump started" "$(cat "$T/cap.err")"
@@ -236,6 +243,78 @@ t_check_not "up --no-strict removes the strict table" node 1 nft list table inet
 t_check "traffic flows without strict mode" pod a ping -c 1 -W 3 "$IPB4"
 up 1 "$T/nodes.json"
 t_check "up (strict) puts the table back" node 1 nft list table inet veilnet-mesh
+
+# ---- a node leaves: strict mode keeps guarding its pods ----
+# n_plain: packets to or from n3's pod CIDRs (or 10.244.77.0/24, a node never
+# seen) in the capture, i.e. in plaintext on the underlay
+n_plain() { plain | wc -l; }
+no_plain() { local seen; seen=$(plain); [[ -z $seen ]] || { head -n 3 <<<"$seen"; return 1; }; }
+plain() {
+	tcpdump -r "$T/cap.pcap" -n 'net 10.244.3.0/24 or net fd00:10:244:3::/64 or net 10.244.77.0/24' 2>/dev/null
+}
+# to_n3: marked ping (v4, v6) and a TCP SYN from pod a to pod c, then to a
+# pod address of a node never seen; all of it should fail
+to_n3() {
+	! pod a ping -c 2 -i 0.2 -W 1 -p "$MARKHEX" "$IPC4" >/dev/null 2>&1 &&
+		! pod a ping -6 -c 2 -i 0.2 -W 1 -p "$MARKHEX" "$IPC6" >/dev/null 2>&1 &&
+		! pod a "$PROBE" client --timeout 500 "tcp:$IPC4:7000" >/dev/null 2>&1 &&
+		! pod a ping -c 1 -W 1 -p "$MARKHEX" 10.244.77.7 >/dev/null 2>&1
+}
+up 1 "$T/nodes.json"
+nodelist 1 2 >"$T/nodes12.json"
+up 1 "$T/nodes12.json"
+t_check "n3 leaves (no --cluster-cidr): its peer and routes go" \
+	test "$(field peers_removed)" = 1 -a "$(field routes)" = 2
+t_check "n3 left: n1 still guards n3's pods (v4, remembered in the set)" \
+	node 1 nft get element inet veilnet-mesh guard4 "{ $IPC4 }"
+t_check "n3 left: n1 still guards n3's pods (v6)" \
+	node 1 nft get element inet veilnet-mesh guard6 "{ $IPC6 }"
+up 1 "$T/nodes12.json"
+t_check "n3 left: the next up changes nothing and still remembers" bash -c \
+	"[[ \$(sed -n 's/.* changes=\([0-9]*\).*/\1/p' '$T/up.out') == 0 ]] && ip netns exec $C-n1 nft get element inet veilnet-mesh guard4 '{ $IPC4 }'"
+# plain routes in the way, as the harness had them before the mesh
+node 1 ip route replace 10.244.3.0/24 via 172.30.0.3 dev eth0
+node 1 ip -6 route replace fd00:10:244:3::/64 via fd30::3 dev eth0
+node 1 ip route replace 10.244.77.0/24 via 172.30.0.3 dev eth0
+before=$(drops)
+capture start || t_fail "tcpdump started" "$(cat "$T/cap.err")"
+t_check "n3 left: pod a cannot reach pod c (ping v4/v6, TCP)" to_n3
+capture stop
+t_check_not "n3 left: no plaintext marker on the underlay" plaintext_seen
+t_check "n3 left: no packet of n3's pods on the underlay ($(n_plain) seen)" no_plain
+after=$(drops)
+t_check "n3 left: strict mode dropped them ($before -> $after)" test "$after" -gt "$before"
+
+up 1 "$T/nodes12.json" --cluster-cidr 10.244.0.0/16 --cluster-cidr fd00:10:244::/48
+t_check "--cluster-cidr: up succeeds, only the strict table changes" \
+	test "$(field changes)" = 1 -a "$(field strict)" = 1
+t_check "--cluster-cidr: a node never seen is guarded" \
+	node 1 nft get element inet veilnet-mesh guard4 "{ 10.244.77.7 }"
+before=$(drops)
+capture start || t_fail "tcpdump started" "$(cat "$T/cap.err")"
+t_check "--cluster-cidr: pod a cannot reach pod c nor a node never seen" to_n3
+capture stop
+t_check_not "--cluster-cidr: no plaintext marker on the underlay" plaintext_seen
+t_check "--cluster-cidr: no packet of those pods on the underlay ($(n_plain) seen)" no_plain
+after=$(drops)
+t_check "--cluster-cidr: strict mode dropped them ($before -> $after)" test "$after" -gt "$before"
+t_check "--cluster-cidr: pod to pod on one node flows (v4)" pod a ping -c 1 -W 2 "$IPD4"
+t_check "--cluster-cidr: pod to pod on one node flows (v6)" pod a ping -6 -c 1 -W 2 "$IPD6"
+t_check "--cluster-cidr: pod to pod on one node flows (TCP)" pod a "$PROBE" client --timeout 2000 "tcp:$IPD4:7000"
+t_check "--cluster-cidr: pod a -> pod b through the mesh" pod a ping -c 1 -W 2 "$IPB4"
+# Control: without strict mode the very same traffic leaks (the capture
+# would have seen it).
+up 1 "$T/nodes12.json" --no-strict
+capture start || t_fail "tcpdump started" "$(cat "$T/cap.err")"
+pod a ping -c 2 -i 0.2 -W 1 -p "$MARKHEX" "$IPC4" >/dev/null 2>&1
+capture stop
+t_check "control: without strict mode that traffic crosses in plaintext ($(n_plain) packets)" \
+	test "$(n_plain)" -gt 0
+node 1 ip route del 10.244.77.0/24
+up 1 "$T/nodes.json"
+t_check "n3 rejoins: pod a -> pod c through the mesh again" pod a ping -c 1 -W 3 "$IPC4"
+t_check "n3 rejoins: the plain routes were replaced" \
+	bash -c "ip -n $C-n1 route get $IPC4 | grep -q 'dev $W' && ip -n $C-n1 -6 route get $IPC6 | grep -q 'dev $W'"
 
 # down without --purge keeps strict mode: nothing from n3's pods in plaintext
 node 3 "$MESH" down --ifname "$(ifname 3)" >"$T/down.out" 2>&1

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
-#include "../../../netpol/compile.h"
+#include "compile.h"
 
 enum sim_v { SIM_CONT, SIM_ACCEPT, SIM_DROP };
 

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "../../../netpol/compile.h"
-#include "../../../netpol/decide.h"
-#include "../../../netpol/parse.h"
-#include "../../../netpol/report.h"
+#include "compile.h"
+#include "decide.h"
+#include "parse.h"
+#include "report.h"
 #include "sim.h"
 
 static void load(struct np_world *w, const char *text)

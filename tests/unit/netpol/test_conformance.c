@@ -19,10 +19,10 @@
 #include <string.h>
 #include <cmocka.h>
 #include <jansson.h>
-#include "../../../netpol/compile.h"
-#include "../../../netpol/decide.h"
-#include "../../../netpol/parse.h"
-#include "../../../netpol/report.h"
+#include "compile.h"
+#include "decide.h"
+#include "parse.h"
+#include "report.h"
 #include "sim.h"
 
 #define MAX_PODS 16

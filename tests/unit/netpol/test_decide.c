@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "../../../netpol/decide.h"
-#include "../../../netpol/parse.h"
-#include "../../../netpol/report.h"
+#include "decide.h"
+#include "parse.h"
+#include "report.h"
 
 static void load(struct np_world *w, const char *text)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <cmocka.h>
-#include "../../../netpol/parse.h"
+#include "parse.h"
 
 static int load(struct np_world *w, const char *text, struct vn_err *e)
 {

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
-#include "../../../netpol/watch.h"
+#include "watch.h"
 
 /* Feeds text in chunks of `step` bytes; collects values and junk. */
 static void split(const char *text, size_t step, char out[][128], size_t *n_out,

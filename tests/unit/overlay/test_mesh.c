@@ -65,9 +65,11 @@ static void parses_mesh_file_and_node(void **state)
 	static const char file[] =
 		"{\"kind\":\"VeilnetMesh\",\"apiVersion\":\"veilnet.dev/v1\",\"defaultPort\":51000,"
 		"\"nodes\":[{\"name\":\"a\",\"address\":\"192.0.2.1\",\"publicKey\":\"" K1 "\","
-		"\"podCIDRs\":[\"10.1.0.0/16\"]},{\"name\":\"b\",\"port\":4242}]}";
+		"\"podCIDRs\":[\"10.1.0.0/16\"]},{\"name\":\"b\",\"port\":4242}],"
+		"\"clusterCIDRs\":[\"10.0.0.0/8\",\"fd00:10:244:7::1/48\"]}";
 	static const char node[] =
 		"{\"kind\":\"Node\",\"metadata\":{\"name\":\"solo\"},\"spec\":{\"podCIDRs\":[\"10.9.0.0/24\"]}}";
+	char buf[VN_PREFIX_STRLEN];
 	struct vn_err e = { 0 };
 	struct mesh m;
 
@@ -79,7 +81,11 @@ static void parses_mesh_file_and_node(void **state)
 	assert_int_equal(mesh_node_port(&m, mesh_find(&m, "b")), 4242);
 	assert_true(mesh_find(&m, "a")->has_key);
 	assert_false(mesh_find(&m, "b")->has_address);
+	assert_int_equal(m.n_cluster_cidrs, 2);
+	assert_string_equal(vn_prefix_str(&m.cluster_cidrs[1], buf), "fd00:10:244::/48");
 	mesh_free(&m);
+	assert_int_equal(m.n_cluster_cidrs, 2);	/* kept, like the default port */
+	mesh_init(&m);
 	assert_int_equal(mesh_parse(node, strlen(node), &m, &e), 0);
 	assert_int_equal(m.n, 1);
 	assert_int_equal(mesh_find(&m, "solo")->n_pod_cidrs, 1);
@@ -126,6 +132,9 @@ static void errors_name_node_and_field(void **state)
 	expect_error("{\"nodes\":[{\"name\":\"f\",\"port\":0}]}", "node \"f\"", "port");
 	expect_error("{\"nodes\":[{\"port\":1}]}", "nodes[0]", "name");
 	expect_error("{\"nodes\":[],\"defaultPort\":\"x\"}", "defaultPort", NULL);
+	expect_error("{\"nodes\":[],\"clusterCIDRs\":[\"10.244.0.0/16\",\"10.244/x\"]}",
+		     "clusterCIDRs[1]", "not an IP prefix");
+	expect_error("{\"nodes\":[],\"clusterCIDRs\":\"10.244.0.0/16\"}", "clusterCIDRs", "array");
 	expect_error("{\"something\":1}", "expected a NodeList", NULL);
 	expect_error("[1,2]", "expected a JSON object", NULL);
 	expect_error("{\"items\":[", "line", NULL);

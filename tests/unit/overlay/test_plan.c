@@ -120,6 +120,42 @@ static void unfit_nodes_get_no_peer(void **state)
 	mesh_free(&m);
 }
 
+static void cluster_cidrs(void **state)
+{
+	struct vn_prefix opt[2];
+	struct plan_opts o = { .node = "n1", .cluster = opt, .n_cluster = 2 };
+	char buf[VN_PREFIX_STRLEN];
+	struct vn_err e = { 0 };
+	struct plan p;
+	struct mesh m;
+
+	(void)state;
+	make_mesh(&m, 3);
+	vn_prefix_parse("fd00:10:244::/48", &opt[0]);
+	vn_prefix_parse("10.244.0.0/16", &opt[1]);
+	vn_prefix_parse("10.244.0.0/16", &m.cluster_cidrs[0]);	/* the file's, a duplicate */
+	m.n_cluster_cidrs = 1;
+	assert_int_equal(plan_build(&m, &o, &priv1, &p, &e), 0);
+	assert_int_equal(p.n_cluster, 2);
+	assert_string_equal(vn_prefix_str(&p.cluster[0], buf), "10.244.0.0/16");
+	assert_string_equal(vn_prefix_str(&p.cluster[1], buf), "fd00:10:244::/48");
+	assert_null(strstr(p.warnings, "cluster CIDR"));
+	plan_free(&p);
+	/* a cluster CIDR that holds remote nodes' InternalIPs: warned */
+	vn_prefix_parse("172.30.0.0/30", &opt[1]);
+	assert_int_equal(plan_build(&m, &o, &priv1, &p, &e), 0);
+	assert_non_null(strstr(p.warnings, "172.30.0.0/30 holds node \"n2\"'s InternalIP"));
+	assert_non_null(strstr(p.warnings, "\"n3\"'s InternalIP 172.30.0.3"));
+	assert_null(strstr(p.warnings, "\"n1\"'s"));	/* this node's own: no forward */
+	plan_free(&p);
+	vn_prefix_parse("172.30.0.2/32", &opt[1]);
+	assert_int_equal(plan_build(&m, &o, &priv1, &p, &e), 0);
+	assert_non_null(strstr(p.warnings, "\"n2\"'s"));
+	assert_null(strstr(p.warnings, "\"n3\"'s"));
+	plan_free(&p);
+	mesh_free(&m);
+}
+
 static void unknown_local_node(void **state)
 {
 	struct plan_opts o = { .node = "nope" };
@@ -348,6 +384,7 @@ int main(void)
 		cmocka_unit_test(desired_device),
 		cmocka_unit_test(unfit_nodes_get_no_peer),
 		cmocka_unit_test(unknown_local_node),
+		cmocka_unit_test(cluster_cidrs),
 		cmocka_unit_test(noop_and_fresh),
 		cmocka_unit_test(join_leave_rotate),
 		cmocka_unit_test(new_private_key_and_port),
