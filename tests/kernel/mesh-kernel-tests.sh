@@ -10,7 +10,8 @@
 #     (second up changes nothing);
 #   - a peer with 1,500 allowed IPs (set by wg(8)): its dump spans several
 #     messages; status reads them all; up puts the pod CIDRs back;
-#   - leave, rotation, strict mode with the device down, down --purge.
+#   - leave (strict mode keeps guarding the pods of the node that left),
+#     rotation, strict mode with the device down, down --purge.
 # Names start with "vnmk". Exec is slow under TCG: few processes per check.
 source "$(dirname "$0")/../lib.sh"
 
@@ -147,6 +148,8 @@ t_check "the peer has its 2 pod CIDRs again" \
 nodelist "$K1" "" >"$T/alone.json"
 up 1 "$T/alone.json"
 t_check "n2 leaves: one peer removed" test "$(field peers_removed)" = 1
+t_check "n2 left: strict mode still guards its pods" \
+	node 1 nft get element inet veilnet-mesh guard4 "{ $IPB4 }"
 K2=$("$MESH" genkey --force --key-file "$T/n2.key")
 nodelist "$K1" "$K2" >"$T/nodes.json"
 up 2 "$T/nodes.json"
