@@ -2,9 +2,11 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <veilnet/file.h>
@@ -33,12 +35,29 @@ int vn_mkdir_p(const char *dir, mode_t mode, struct vn_err *e)
 	}
 }
 
-static int write_all(int fd, const void *data, size_t len)
+/* send() with MSG_NOSIGNAL, so that a socket whose peer went away gives
+ * EPIPE rather than SIGPIPE; write() for anything that is not a socket. */
+static ssize_t write_some(int fd, const char *p, size_t len, bool *not_sock)
 {
-	const char *p = data;
+	ssize_t w;
+
+	if (*not_sock)
+		return write(fd, p, len);
+	w = send(fd, p, len, MSG_NOSIGNAL);
+	if (w < 0 && errno == ENOTSOCK) {
+		*not_sock = true;
+		return write(fd, p, len);
+	}
+	return w;
+}
+
+int vn_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	bool not_sock = false;
 
 	while (len) {
-		ssize_t w = write(fd, p, len);
+		ssize_t w = write_some(fd, p, len, &not_sock);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -50,7 +69,7 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-static int fsync_dir_of(const char *path)
+int vn_fsync_parent(const char *path)
 {
 	char buf[PATH_MAX];
 	int fd, ret;
@@ -75,7 +94,7 @@ int vn_write_atomic(const char *path, const void *data, size_t len,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return vn_errf(e, IO_ERR, "I/O error", "create %s: %s", tmp, strerror(errno));
-	if (write_all(fd, data, len) || fsync(fd))
+	if (vn_write_all(fd, data, len) || fsync(fd))
 		goto fail;
 	if (close(fd)) {
 		fd = -1;
@@ -84,7 +103,7 @@ int vn_write_atomic(const char *path, const void *data, size_t len,
 	fd = -1;
 	if (rename(tmp, path))
 		goto fail;
-	if (fsync_dir_of(path))
+	if (vn_fsync_parent(path))
 		return vn_errf(e, IO_ERR, "I/O error", "fsync directory of %s: %s",
 			       path, strerror(errno));
 	return 0;

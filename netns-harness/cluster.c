@@ -19,6 +19,15 @@ int cnt_report(const struct vn_err *e)
 	return 1;
 }
 
+int cnt_exec_in(const char *name, char **argv)
+{
+	struct vn_err e = {0};
+
+	cnt_ns_exec(name, argv, &e);
+	cnt_report(&e);
+	return 127;
+}
+
 int cnt_self_dir(char *buf, size_t len)
 {
 	ssize_t n = readlink("/proc/self/exe", buf, len - 1);

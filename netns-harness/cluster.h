@@ -28,4 +28,9 @@ int cnt_self_dir(char *buf, size_t len);
 /* Prints "cni-test: msg: details" on stderr; returns 1. */
 int cnt_report(const struct vn_err *e);
 
+/* Execs argv (PATH search) inside netns name. Returns only on failure,
+ * reported on stderr, with 127 (the exit status of a command that could
+ * not run). */
+int cnt_exec_in(const char *name, char **argv);
+
 #endif

@@ -7,15 +7,6 @@
 #include "cniop.h"
 #include "ns.h"
 
-static int exec_in(const struct cnt_opts *o)
-{
-	struct vn_err e = {0};
-
-	cnt_ns_exec(o->netns, o->argv, &e);
-	cnt_report(&e);
-	return 127;
-}
-
 int main(int argc, char **argv)
 {
 	struct vn_err e = {0};
@@ -33,7 +24,7 @@ int main(int argc, char **argv)
 	case CNT_ADD: case CNT_CHECK: case CNT_DEL:
 	case CNT_STATUS: case CNT_GC: case CNT_VERSION:
 		return cnt_cni_command(&o);
-	case CNT_EXEC_IN: return exec_in(&o);
+	case CNT_EXEC_IN: return cnt_exec_in(o.netns, o.argv);
 	case CNT_CLUSTER_CREATE: return cnt_cluster_create(&o);
 	case CNT_CLUSTER_DESTROY: return cnt_cluster_destroy(o.cluster);
 	case CNT_CLUSTER_SHOW: return cnt_cluster_show(o.cluster);

@@ -321,9 +321,7 @@ int cnt_pod_exec(const struct cnt_opts *o)
 	snprintf(netns, sizeof(netns), "%s", json_string_value(json_object_get(r.rec, "netns")));
 	json_decref(r.rec);
 	json_decref(st);
-	cnt_ns_exec(netns, o->argv, &e);
-	cnt_report(&e);
-	return 127;
+	return cnt_exec_in(netns, o->argv);
 }
 
 int cnt_node_exec(const struct cnt_opts *o)
@@ -345,9 +343,7 @@ int cnt_node_exec(const struct cnt_opts *o)
 		return cnt_report(&e);
 	}
 	json_decref(st);
-	cnt_ns_exec(netns, o->argv, &e);
-	cnt_report(&e);
-	return 127;
+	return cnt_exec_in(netns, o->argv);
 }
 
 int cnt_pod_list(const struct cnt_opts *o)

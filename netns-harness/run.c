@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,23 +100,15 @@ void cnt_env_free(char **env)
 static int stdin_pipe(const char *in, size_t len)
 {
 	int fds[2];
-	size_t off = 0;
+	bool short_write;
 
 	if (pipe2(fds, O_CLOEXEC))
 		return -1;
 	if (len > 65536)
 		fcntl(fds[1], F_SETPIPE_SZ, (int)(len < 1048576 ? len : 1048576));
-	while (off < len) {
-		ssize_t w = write(fds[1], in + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			break;
-		off += (size_t)w;
-	}
+	short_write = vn_write_all(fds[1], in, len) != 0;
 	close(fds[1]);
-	if (off < len) {
+	if (short_write) {
 		close(fds[0]);
 		errno = EFBIG;
 		return -1;

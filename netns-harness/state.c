@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,7 +425,7 @@ int cnt_write_replace(const char *path, const char *data, size_t len, mode_t mod
 		      struct vn_err *e)
 {
 	char tmp[PATH_MAX];
-	size_t off = 0;
+	bool short_write;
 	int fd;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp))
@@ -432,16 +433,8 @@ int cnt_write_replace(const char *path, const char *data, size_t len, mode_t mod
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return vn_errf(e, VN_E_IO, "I/O error", "create %s: %s", tmp, strerror(errno));
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			break;
-		off += (size_t)w;
-	}
-	if (close(fd) || off < len || rename(tmp, path)) {
+	short_write = vn_write_all(fd, data, len) != 0;
+	if (close(fd) || short_write || rename(tmp, path)) {
 		vn_errf(e, VN_E_IO, "I/O error", "write %s: %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;

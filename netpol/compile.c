@@ -1,3 +1,4 @@
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -5,26 +6,7 @@
 #include "decide.h"
 #include "hmap.h"
 #include "index.h"
-
-/* Grows a vector of elem-sized entries by one zeroed slot. */
-static void *vec_push(void **arr, size_t *n, size_t *cap, size_t elem)
-{
-	char *p;
-
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 8;
-
-		p = realloc(*arr, c * elem);
-		if (!p)
-			return NULL;
-		*arr = p;
-		*cap = c;
-	}
-	p = (char *)*arr + *n * elem;
-	memset(p, 0, elem);
-	(*n)++;
-	return p;
-}
+#include "vec.h"
 
 uint64_t nr_hash(const void *data, size_t len, uint64_t seed)
 {
@@ -198,20 +180,10 @@ const char *nr_newpod_map(int dir_egress, int family)
 
 const struct nr_set *nr_find_set(const struct nr_ruleset *rs, const char *name)
 {
-	size_t lo = 0, hi = rs->n_sets;
+	long at = vec_find_str(rs->sets, rs->n_sets, sizeof(*rs->sets),
+			       offsetof(struct nr_set, name), name);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(rs->sets[mid].name, name);
-
-		if (!c)
-			return &rs->sets[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return at < 0 ? NULL : &rs->sets[at];
 }
 
 const struct nr_chain *nr_find_chain(const struct nr_ruleset *rs, const char *name)

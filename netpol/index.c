@@ -1,8 +1,10 @@
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "decide.h"
 #include "index.h"
+#include "vec.h"
 
 static int pod_cmp(const void *a, const void *b)
 {
@@ -46,20 +48,8 @@ static uint64_t label_hash(const char *key, const char *value)
 
 static long ns_find(const struct np_index *ix, const char *name)
 {
-	size_t lo = 0, hi = ix->n_nss;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(ix->nss[mid].name, name);
-
-		if (!c)
-			return (long)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return vec_find_str(ix->nss, ix->n_nss, sizeof(*ix->nss), offsetof(struct ix_ns, name),
+			    name);
 }
 
 /* Collects the distinct namespace names of the world, sorted. */

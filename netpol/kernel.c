@@ -16,6 +16,7 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 #include "kernel.h"
+#include "vec.h"
 
 /* nft's datatype numbers, as `type ipv4_addr` etc. are stored. */
 #define TYPE_IPADDR 7
@@ -634,20 +635,7 @@ out:
 
 static bool want_counter(const struct nr_ruleset *rs, const char *name)
 {
-	size_t lo = 0, hi = rs->n_counters;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(rs->counters[mid], name);
-
-		if (!c)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
+	return vec_find_str(rs->counters, rs->n_counters, sizeof(*rs->counters), 0, name) >= 0;
 }
 
 /* Does the transaction have to recreate the table? */
@@ -870,25 +858,6 @@ struct reader {
 	int err;
 };
 
-static void *push(void **arr, size_t *n, size_t *cap, size_t elem)
-{
-	char *p;
-
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 16;
-
-		p = realloc(*arr, c * elem);
-		if (!p)
-			return NULL;
-		*arr = p;
-		*cap = c;
-	}
-	p = (char *)*arr + *n * elem;
-	memset(p, 0, elem);
-	(*n)++;
-	return p;
-}
-
 static int dump(struct vn_nl *nl, uint16_t type, void (*fill)(struct nlmsghdr *, const void *),
 		const void *arg, mnl_cb_t cb, struct reader *rd, const char *what, struct vn_err *e)
 {
@@ -958,14 +927,14 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	if (rs->n_chains && !strcmp(rs->chains[rs->n_chains - 1].name, chain))
 		ch = &rs->chains[rs->n_chains - 1];
 	if (!ch) {
-		ch = push((void **)&rs->chains, &rs->n_chains, &rd->chains_cap, sizeof(*ch));
+		ch = vec_push((void **)&rs->chains, &rs->n_chains, &rd->chains_cap, sizeof(*ch));
 		if (!ch || !(ch->name = strdup(chain))) {
 			rd->err = ENOMEM;
 			return MNL_CB_OK;
 		}
 		ch->base = !strcmp(chain, NR_BASE_CHAIN);
 	}
-	nr = push((void **)&ch->rules, &ch->n, &ch->cap, sizeof(*nr));
+	nr = vec_push((void **)&ch->rules, &ch->n, &ch->cap, sizeof(*nr));
 	if (!nr) {
 		rd->err = ENOMEM;
 		return MNL_CB_OK;
@@ -1001,7 +970,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	table = nftnl_set_get_str(s, NFTNL_SET_TABLE);
 	if (!table || strcmp(table, NR_TABLE))
 		goto out;
-	ns = push((void **)&rd->rs->sets, &rd->rs->n_sets, &rd->sets_cap, sizeof(*ns));
+	ns = vec_push((void **)&rd->rs->sets, &rd->rs->n_sets, &rd->sets_cap, sizeof(*ns));
 	if (!ns || !(ns->name = strdup(nftnl_set_get_str(s, NFTNL_SET_NAME)))) {
 		rd->err = ENOMEM;
 		goto out;
@@ -1088,7 +1057,7 @@ static int obj_cb(const struct nlmsghdr *nlh, void *data)
 	if (!table || strcmp(table, NR_TABLE) ||
 	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER)
 		goto out;
-	slot = push((void **)&rd->rs->counters, &rd->rs->n_counters, &rd->counters_cap,
+	slot = vec_push((void **)&rd->rs->counters, &rd->rs->n_counters, &rd->counters_cap,
 		    sizeof(char *));
 	if (!slot || !(*slot = strdup(nftnl_obj_get_str(o, NFTNL_OBJ_NAME))))
 		rd->err = ENOMEM;

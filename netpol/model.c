@@ -1,6 +1,8 @@
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
+#include "vec.h"
 
 void np_labels_free(struct np_labels *l)
 {
@@ -104,20 +106,9 @@ void np_world_free(struct np_world *w)
 
 const char *np_labels_get(const struct np_labels *l, const char *key)
 {
-	size_t lo = 0, hi = l->n;
+	long at = vec_find_str(l->v, l->n, sizeof(*l->v), offsetof(struct np_label, key), key);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(l->v[mid].key, key);
-
-		if (c == 0)
-			return l->v[mid].value;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return at < 0 ? NULL : l->v[at].value;
 }
 
 static bool same(const char *a, const char *b)
@@ -172,25 +163,6 @@ static long find(const struct np_world *w, enum np_kind kind, const char *ns, co
 }
 
 /* Grows *arr (of elem bytes each, *n used) by one slot; returns it. */
-static void *grow(void **arr, size_t *n, size_t elem)
-{
-	char *p;
-
-	/* Capacity doubles at powers of two, so no separate field is needed. */
-	if (*n == 0 || (*n & (*n - 1)) == 0) {
-		size_t cap = *n ? *n * 2 : 4;
-
-		p = realloc(*arr, cap * elem);
-		if (!p)
-			return NULL;
-		*arr = p;
-	}
-	p = (char *)*arr + *n * elem;
-	memset(p, 0, elem);
-	(*n)++;
-	return p;
-}
-
 static void identity(const struct np_object *o, const char **ns, const char **name)
 {
 	*ns = o->kind == NP_K_POD ? o->pod.ns : o->kind == NP_K_POLICY ? o->pol.ns : NULL;
@@ -248,7 +220,7 @@ int np_world_put(struct np_world *w, struct np_object *o)
 		if (at >= 0)
 			np_namespace_free(&w->nss[at]);
 		slot = at >= 0 ? (void *)&w->nss[at] :
-		       grow((void **)&w->nss, &w->n_nss, sizeof(*w->nss));
+		       vec_push((void **)&w->nss, &w->n_nss, &w->cap_nss, sizeof(*w->nss));
 		if (slot)
 			memcpy(slot, &o->ns, sizeof(o->ns));
 		break;
@@ -256,7 +228,7 @@ int np_world_put(struct np_world *w, struct np_object *o)
 		if (at >= 0)
 			np_pod_free(&w->pods[at]);
 		slot = at >= 0 ? (void *)&w->pods[at] :
-		       grow((void **)&w->pods, &w->n_pods, sizeof(*w->pods));
+		       vec_push((void **)&w->pods, &w->n_pods, &w->cap_pods, sizeof(*w->pods));
 		if (slot)
 			memcpy(slot, &o->pod, sizeof(o->pod));
 		break;
@@ -264,7 +236,7 @@ int np_world_put(struct np_world *w, struct np_object *o)
 		if (at >= 0)
 			np_policy_free(&w->pols[at]);
 		slot = at >= 0 ? (void *)&w->pols[at] :
-		       grow((void **)&w->pols, &w->n_pols, sizeof(*w->pols));
+		       vec_push((void **)&w->pols, &w->n_pols, &w->cap_pols, sizeof(*w->pols));
 		if (slot)
 			memcpy(slot, &o->pol, sizeof(o->pol));
 		break;

@@ -122,11 +122,11 @@ struct np_policy {
  * zeroed struct is an empty world. */
 struct np_world {
 	struct np_namespace *nss;
-	size_t n_nss;
+	size_t n_nss, cap_nss;
 	struct np_pod *pods;
-	size_t n_pods;
+	size_t n_pods, cap_pods;
 	struct np_policy *pols;
-	size_t n_pols;
+	size_t n_pols, cap_pols;
 	struct hmap idx;	/* hash(kind, namespace, name) -> array index */
 };
 

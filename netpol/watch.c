@@ -6,136 +6,18 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include <veilnet/jsonstream.h>
 #include "engine.h"
 #include "parse.h"
 #include "watch.h"
 
-#define NO_VALUE ((size_t)-1)
 #define RETRY_MS 1000
-
-int framer_feed(struct framer *f, const char *data, size_t n)
-{
-	if (f->cap == 0)
-		f->start = NO_VALUE;
-	/* Drop what was consumed before growing. */
-	if (f->pos > 0 && f->start == NO_VALUE) {
-		memmove(f->buf, f->buf + f->pos, f->len - f->pos);
-		f->len -= f->pos;
-		f->pos = 0;
-	} else if (f->start != NO_VALUE && f->start > 0) {
-		memmove(f->buf, f->buf + f->start, f->len - f->start);
-		f->len -= f->start;
-		f->pos -= f->start;
-		f->start = 0;
-	}
-	if (f->len + n + 1 > f->cap) {
-		size_t cap = f->cap ? f->cap : 65536;
-		char *p;
-
-		while (f->len + n + 1 > cap)
-			cap *= 2;
-		p = realloc(f->buf, cap);
-		if (!p)
-			return -1;
-		f->buf = p;
-		f->cap = cap;
-	}
-	memcpy(f->buf + f->len, data, n);
-	f->len += n;
-	f->buf[f->len] = '\0';
-	return 0;
-}
-
-static bool blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Scans inside a value; returns true when it ends at f->pos. */
-static bool scan_value(struct framer *f)
-{
-	while (f->pos < f->len) {
-		char c = f->buf[f->pos++];
-
-		if (f->in_str) {
-			if (f->esc)
-				f->esc = false;
-			else if (c == '\\')
-				f->esc = true;
-			else if (c == '"')
-				f->in_str = false;
-			continue;
-		}
-		if (c == '"')
-			f->in_str = true;
-		else if (c == '{' || c == '[')
-			f->depth++;
-		else if ((c == '}' || c == ']') && --f->depth == 0)
-			return true;
-	}
-	return false;
-}
-
-int framer_next(struct framer *f, const char **p, size_t *n)
-{
-	if (f->cap == 0)
-		return 0;
-	if (f->start == NO_VALUE) {
-		size_t junk;
-
-		while (f->pos < f->len && blank(f->buf[f->pos]))
-			f->pos++;
-		junk = f->pos;
-		while (f->pos < f->len && f->buf[f->pos] != '{' && f->buf[f->pos] != '[')
-			f->pos++;
-		if (f->pos > junk) {
-			size_t end = f->pos;
-
-			/* Junk ends at a value start or at the end of what we have. */
-			while (end > junk && blank(f->buf[end - 1]))
-				end--;
-			*p = f->buf + junk;
-			*n = end - junk;
-			return -1;
-		}
-		if (f->pos == f->len)
-			return 0;
-		f->start = f->pos;
-		f->depth = 0;
-		f->in_str = f->esc = false;
-	}
-	if (!scan_value(f))
-		return 0;
-	*p = f->buf + f->start;
-	*n = f->pos - f->start;
-	f->start = NO_VALUE;
-	return 1;
-}
-
-size_t framer_pending(const struct framer *f)
-{
-	size_t n = 0;
-
-	if (f->cap == 0)
-		return 0;
-	for (size_t i = f->start == NO_VALUE ? f->pos : f->start; i < f->len; i++)
-		n += !blank(f->buf[i]);
-	return n;
-}
-
-void framer_free(struct framer *f)
-{
-	free(f->buf);
-	memset(f, 0, sizeof(*f));
-}
-
-/* ---- the loop ---- */
 
 struct watcher {
 	struct np_world *w;
 	const struct watch_opts *o;
 	struct engine en;
-	struct framer fr;
+	struct vn_jsonstream js;
 	bool pending;
 	double first_at, deadline;
 	size_t values;
@@ -175,18 +57,26 @@ static void one_value(struct watcher *wt, const char *p, size_t n)
 	json_decref(j);
 }
 
+/* Reports junk between values, without its trailing blanks. */
+static void junk(const char *p, size_t n)
+{
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\n' || p[n - 1] == '\r'))
+		n--;
+	fprintf(stderr, "veilnet-policy watch: %zu bytes outside any JSON object "
+		"(\"%.*s\"); skipped\n", n, n > 40 ? 40 : (int)n, p);
+}
+
 static void drain(struct watcher *wt)
 {
 	const char *p;
 	size_t n;
 	int r;
 
-	while ((r = framer_next(&wt->fr, &p, &n)) != 0) {
+	while ((r = vn_jsonstream_next(&wt->js, &p, &n)) != 0) {
 		if (r > 0)
 			one_value(wt, p, n);
 		else
-			fprintf(stderr, "veilnet-policy watch: %zu bytes outside any JSON object "
-				"(\"%.*s\"); skipped\n", n, n > 40 ? 40 : (int)n, p);
+			junk(p, n);
 	}
 }
 
@@ -261,7 +151,7 @@ static int run(struct watcher *wt, int fd, int sfd, struct vn_err *e)
 		if (n == -1 && errno != EINTR && errno != EAGAIN)
 			return vn_errf(e, VN_E_IO, "I/O error", "reading stdin: %s", strerror(errno));
 		if (n > 0) {
-			if (framer_feed(&wt->fr, buf, (size_t)n))
+			if (vn_jsonstream_feed(&wt->js, buf, (size_t)n))
 				return vn_errf(e, VN_E_IO, "I/O error", "out of memory");
 			drain(wt);
 		}
@@ -272,11 +162,11 @@ static int run(struct watcher *wt, int fd, int sfd, struct vn_err *e)
 	}
 	if (stop)
 		return 0;
-	if (framer_pending(&wt->fr))
+	if (vn_jsonstream_pending(&wt->js))
 		return vn_errf(e, VN_E_DECODE, "decoding failure",
 			       "truncated stream: input ended inside a JSON value (%zu bytes "
 			       "unparsed after %zu values); what came before is applied",
-			       framer_pending(&wt->fr), wt->values);
+			       vn_jsonstream_pending(&wt->js), wt->values);
 	if (wt->pending)
 		return vn_errf(e, VN_E_IO, "I/O error", "the last changes could not be applied");
 	return 0;
@@ -298,7 +188,7 @@ int watch_run(struct np_world *w, const struct watch_opts *o, int fd, struct vn_
 		close(sfd);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	}
-	framer_free(&wt.fr);
+	vn_jsonstream_free(&wt.js);
 	engine_close(&wt.en);
 	return rc;
 }

@@ -6,7 +6,8 @@
  * A value that is not valid JSON, or an object that is not valid, is
  * reported on stderr and skipped (the previous version of that object
  * stays). A stream that ends inside a value is reported as truncated once
- * what came before has been applied.
+ * what came before has been applied. The stream is cut into values by
+ * struct vn_jsonstream (<veilnet/jsonstream.h>).
  */
 #ifndef NETPOL_WATCH_H
 #define NETPOL_WATCH_H
@@ -16,30 +17,6 @@
 #include <veilnet/err.h>
 #include "compile.h"
 #include "model.h"
-
-/* Splits a byte stream into top-level JSON values (objects or arrays),
- * tracking strings and nesting only: it does not validate the JSON. */
-struct framer {
-	char *buf;
-	size_t len, cap;
-	size_t pos;		/* next byte to scan */
-	size_t start;		/* start of the value being scanned */
-	int depth;
-	bool in_str, esc;
-};
-
-/* Appends n bytes. Returns 0 or -1 (out of memory). */
-int framer_feed(struct framer *f, const char *data, size_t n);
-
-/* Next complete value: 1 with [*p, *p + *n) set; 0 if more input is
- * needed; -1 for bytes outside any value (*p, *n: the junk, skipped). The
- * pointers stay valid until the next framer_feed. */
-int framer_next(struct framer *f, const char **p, size_t *n);
-
-/* Bytes of an unfinished value (non-blank) left at the end. */
-size_t framer_pending(const struct framer *f);
-
-void framer_free(struct framer *f);
 
 struct watch_opts {
 	struct nr_opts rules;

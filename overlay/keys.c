@@ -34,7 +34,7 @@ static int write_key_fd(int fd, const struct wg_key *priv)
 	wg_key_to_base64(priv, line);
 	len = strlen(line);
 	line[len++] = '\n';
-	if (write(fd, line, len) != (ssize_t)len || fsync(fd))
+	if (vn_write_all(fd, line, len) || fsync(fd))
 		ret = -1;
 	sodium_memzero(line, sizeof(line));
 	return ret;
@@ -46,20 +46,6 @@ static int make_parent(const char *path, struct vn_err *e)
 
 	snprintf(buf, sizeof(buf), "%s", path);
 	return vn_mkdir_p(dirname(buf), 0700, e);
-}
-
-static int sync_parent(const char *path)
-{
-	char buf[PATH_MAX];
-	int fd, ret;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	fd = open(dirname(buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = fsync(fd);
-	close(fd);
-	return ret;
 }
 
 int keys_create(const char *path, bool replace, struct wg_key *pub, struct vn_err *e)
@@ -89,7 +75,7 @@ int keys_create(const char *path, bool replace, struct wg_key *pub, struct vn_er
 			vn_errf(e, VN_E_IO, "I/O error", "install %s: %s", path, strerror(errno));
 		goto out;
 	}
-	sync_parent(path);
+	vn_fsync_parent(path);
 	keys_public(&priv, pub);
 	ret = 0;
 out:

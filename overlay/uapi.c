@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <sodium.h>
+#include <veilnet/file.h>
 #include "uapi.h"
 
 /* A growing text that wipes what it leaves behind (it may hold a key). */
@@ -381,21 +382,6 @@ static int connect_uapi(const char *path, struct vn_err *e)
 	return fd;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Reads until the answer ends with an empty line (or EOF), 10 s at most
  * between two reads. */
 static int read_answer(int fd, struct text *t, struct vn_err *e)
@@ -432,7 +418,7 @@ int uapi_talk(struct wg_conn *c, const char *request, size_t len, char **answer,
 
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, request, len)) {
+	if (vn_write_all(fd, request, len)) {
 		vn_errf(e, VN_E_IO, "I/O error", "wireguard uapi: write %s: %s", c->sock_path,
 			strerror(errno));
 		goto fail;

@@ -1,4 +1,4 @@
-/* watch.c - splitting the watch stream, applying events, the loop. */
+/* watch.c - applying watch-stream objects and events, the loop. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -7,119 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <veilnet/json.h>
+#include <veilnet/jsonstream.h>
 #include "watch.h"
-
-void watch_split_free(struct watch_split *s)
-{
-	free(s->buf);
-	memset(s, 0, sizeof(*s));
-}
-
-/* Drops the consumed bytes before start. */
-static void compact(struct watch_split *s)
-{
-	if (s->start == 0)
-		return;
-	memmove(s->buf, s->buf + s->start, s->len - s->start);
-	s->len -= s->start;
-	s->pos -= s->start;
-	s->start = 0;
-}
-
-int watch_split_feed(struct watch_split *s, const char *data, size_t n)
-{
-	compact(s);
-	if (s->len + n + 1 > s->cap) {
-		size_t cap = s->cap ? s->cap : 65536;
-		char *grown;
-
-		while (cap < s->len + n + 1)
-			cap *= 2;
-		grown = realloc(s->buf, cap);
-		if (!grown)
-			return -1;
-		s->buf = grown;
-		s->cap = cap;
-	}
-	memcpy(s->buf + s->len, data, n);
-	s->len += n;
-	s->buf[s->len] = '\0';
-	return 0;
-}
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Between objects: skips blanks; anything else but '{' is garbage up
- * to the next '{'. Returns -1 after skipping garbage, 0 otherwise. */
-static int skip_between(struct watch_split *s, char *errbuf, size_t errlen)
-{
-	size_t from;
-
-	while (s->pos < s->len && is_space(s->buf[s->pos]))
-		s->pos++;
-	s->start = s->pos;
-	if (s->pos == s->len || s->buf[s->pos] == '{')
-		return 0;
-	from = s->pos;
-	while (s->pos < s->len && s->buf[s->pos] != '{')
-		s->pos++;
-	snprintf(errbuf, errlen, "skipped %zu bytes outside any JSON object: \"%.40s\"",
-		 s->pos - from, s->buf + from);
-	s->start = s->pos;
-	return -1;
-}
-
-/* Scans one byte of an object; returns true when the object closed. */
-static bool scan_byte(struct watch_split *s, char c)
-{
-	if (s->in_str) {
-		if (s->esc)
-			s->esc = false;
-		else if (c == '\\')
-			s->esc = true;
-		else if (c == '"')
-			s->in_str = false;
-		return false;
-	}
-	if (c == '"')
-		s->in_str = true;
-	else if (c == '{' || c == '[')
-		s->depth++;
-	else if (c == '}' || c == ']')
-		return --s->depth == 0;
-	return false;
-}
-
-int watch_split_next(struct watch_split *s, const char **obj, size_t *len, char *errbuf,
-		     size_t errlen)
-{
-	if (s->depth == 0 && skip_between(s, errbuf, errlen))
-		return -1;
-	while (s->pos < s->len) {
-		char c = s->buf[s->pos++];
-
-		if (scan_byte(s, c)) {
-			*obj = s->buf + s->start;
-			*len = s->pos - s->start;
-			s->start = s->pos;
-			return 1;
-		}
-		if (s->depth < 0)
-			s->depth = 0;
-	}
-	return 0;
-}
-
-bool watch_split_pending(const struct watch_split *s)
-{
-	for (size_t i = s->start; i < s->len; i++)
-		if (!is_space(s->buf[i]))
-			return true;
-	return false;
-}
 
 /* ---- events ---- */
 
@@ -215,7 +104,7 @@ struct loop {
 	const struct mesh_cfg *c;
 	const struct watch_opts *o;
 	struct mesh m;
-	struct watch_split s;
+	struct vn_jsonstream s;
 	long first_change;	/* 0: nothing to reconcile */
 	long last_input;
 	long retry_at;		/* 0: no retry pending */
@@ -252,16 +141,16 @@ static void reconcile(struct loop *l)
 static void take_objects(struct loop *l)
 {
 	const char *obj;
-	char why[128];
 	size_t len;
 	int got;
 
-	while ((got = watch_split_next(&l->s, &obj, &len, why, sizeof(why))) != 0) {
+	while ((got = vn_jsonstream_next(&l->s, &obj, &len)) != 0) {
 		struct vn_err e = { 0 };
 		int changed;
 
 		if (got < 0) {
-			fprintf(stderr, "veilnet-mesh watch: %s\n", why);
+			fprintf(stderr, "veilnet-mesh watch: skipped %zu bytes outside any JSON "
+				"object: \"%.40s\"\n", len, obj);
 			continue;
 		}
 		changed = watch_apply(&l->m, obj, len, &e);
@@ -301,7 +190,7 @@ static int read_some(struct loop *l)
 	if (n == 0)
 		return 0;
 	l->last_input = now_ms();
-	if (watch_split_feed(&l->s, buf, (size_t)n))
+	if (vn_jsonstream_feed(&l->s, buf, (size_t)n))
 		return -1;
 	take_objects(l);
 	return 1;
@@ -309,7 +198,7 @@ static int read_some(struct loop *l)
 
 int watch_run(const struct mesh_cfg *c, const struct watch_opts *o)
 {
-	struct loop l = { .c = c, .o = o };
+	struct loop l = { .c = c, .o = o, .s.objects_only = true };
 	int status = 0, more = 1;
 
 	mesh_init(&l.m);
@@ -331,7 +220,7 @@ int watch_run(const struct mesh_cfg *c, const struct watch_opts *o)
 	if (more < 0) {
 		fprintf(stderr, "veilnet-mesh watch: read: %s\n", strerror(errno));
 		status = 1;
-	} else if (watch_split_pending(&l.s)) {
+	} else if (vn_jsonstream_pending(&l.s)) {
 		fprintf(stderr, "veilnet-mesh watch: the stream was truncated: it ends inside an "
 			"object (%zu bytes unfinished)\n", l.s.len - l.s.start);
 		status = 1;
@@ -339,6 +228,6 @@ int watch_run(const struct mesh_cfg *c, const struct watch_opts *o)
 	if (l.last_failed)
 		status = 1;
 	mesh_free(&l.m);
-	watch_split_free(&l.s);
+	vn_jsonstream_free(&l.s);
 	return status;
 }

@@ -7,7 +7,9 @@
  * {"type": "ADDED"|"MODIFIED"|"DELETED"|"BOOKMARK"|"ERROR", "object": ...}
  * (`--output-watch-events`).
  *
- * The splitter and the event handling are pure and unit-tested; the loop
+ * The stream is cut into objects by struct vn_jsonstream
+ * (<veilnet/jsonstream.h>, objects only: a top-level '[' is junk). The
+ * event handling is pure and unit-tested; the loop
  * reads stdin with poll(2), applies objects as they come, and reconciles
  * once the input has been quiet for the debounce delay (or at most
  * max_delay after the first unreconciled change). A malformed object is
@@ -21,32 +23,6 @@
 #include <stddef.h>
 #include "mesh.h"
 #include "reconcile.h"
-
-/* Cuts a byte stream into top-level JSON objects. */
-struct watch_split {
-	char *buf;
-	size_t len;
-	size_t cap;
-	size_t pos;		/* scanned up to here */
-	size_t start;		/* start of the current object */
-	int depth;		/* {} and [] nesting, 0 between objects */
-	bool in_str;
-	bool esc;
-};
-
-void watch_split_free(struct watch_split *s);
-
-/* Appends bytes. Returns 0, or -1 when out of memory. */
-int watch_split_feed(struct watch_split *s, const char *data, size_t n);
-
-/* The next complete object: returns 1 with *obj and *len pointing into the
- * buffer (valid until the next feed), 0 if none is complete yet, -1 for
- * bytes outside any object (skipped up to the next '{'; errbuf says what). */
-int watch_split_next(struct watch_split *s, const char **obj, size_t *len, char *errbuf,
-		     size_t errlen);
-
-/* True if bytes of an unfinished object are buffered. */
-bool watch_split_pending(const struct watch_split *s);
 
 /* Applies one JSON text (a Node, a NodeList or a watch event) to m.
  * Returns 1 if m changed, 0 if not, -1 with e set if malformed (m is left

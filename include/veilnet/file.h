@@ -16,6 +16,15 @@ int vn_mkdir_p(const char *dir, mode_t mode, struct vn_err *e);
 int vn_write_atomic(const char *path, const void *data, size_t len,
 		    mode_t mode, struct vn_err *e);
 
+/* Writes all len bytes of buf to fd, going on after short writes and
+ * EINTR. On a socket it uses send(MSG_NOSIGNAL): a peer that went away
+ * gives EPIPE, not SIGPIPE. Returns 0, or -1 with errno set. */
+int vn_write_all(int fd, const void *buf, size_t len);
+
+/* fsyncs the directory that holds path (so that a rename or link into it
+ * survives a crash). Returns 0, or -1 with errno set. */
+int vn_fsync_parent(const char *path);
+
 /* Reads a whole file (or stdin for "-") into a NUL-terminated malloc'd
  * buffer owned by the caller. Returns the buffer, or NULL with e set. */
 char *vn_read_file(const char *path, size_t *len, struct vn_err *e);

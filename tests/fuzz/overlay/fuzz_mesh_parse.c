@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <veilnet/jsonstream.h>
 #include "../../../overlay/mesh.h"
 #include "../../../overlay/uapi.h"
 #include "../../../overlay/watch.h"
@@ -23,22 +24,21 @@ static void fuzz_mesh(const char *text, size_t len)
 
 static void fuzz_watch(const char *text, size_t len)
 {
-	struct watch_split s = { 0 };
+	struct vn_jsonstream s = { .objects_only = true };
 	struct vn_err e;
 	struct mesh m;
 	const char *obj;
 	size_t olen, half = len / 2;
-	char why[128];
 
 	mesh_init(&m);
-	watch_split_feed(&s, text, half);
-	while (watch_split_next(&s, &obj, &olen, why, sizeof(why)) > 0)
+	vn_jsonstream_feed(&s, text, half);
+	while (vn_jsonstream_next(&s, &obj, &olen) > 0)
 		watch_apply(&m, obj, olen, &e);
-	watch_split_feed(&s, text + half, len - half);
-	while (watch_split_next(&s, &obj, &olen, why, sizeof(why)) != 0)
+	vn_jsonstream_feed(&s, text + half, len - half);
+	while (vn_jsonstream_next(&s, &obj, &olen) != 0)
 		;
-	watch_split_pending(&s);
-	watch_split_free(&s);
+	vn_jsonstream_pending(&s);
+	vn_jsonstream_free(&s);
 	mesh_free(&m);
 }
 
