@@ -1,9 +1,14 @@
 /* ADD: a sequence of steps, each undone in reverse order if a later one
  * fails, so a failed ADD leaves no link, address, route or reservation.
- * The reservation comes first (nothing to undo in the kernel if the range
- * is exhausted), then the veth, its configuration and podguard. */
+ *
+ * The reservation (file creation and fsyncs) runs in a second thread
+ * while the main thread creates the veth and brings both ends up; the
+ * addresses and routes follow once the reservation is committed, while
+ * the thread makes it durable (directory fsync), which ADD waits for
+ * before it returns. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -22,6 +27,7 @@
 
 #define MTU_OVERHEAD 80		/* WireGuard over IPv6 */
 #define MTU_FALLBACK 1420
+#define IPAM_STACK (256 * 1024)	/* the IPAM thread's frames are small */
 
 struct add {
 	struct plugin *p;
@@ -35,6 +41,14 @@ struct add {
 	bool link_made;
 	bool record_made;
 	json_t *ipam_result;		/* delegated IPAM's answer */
+	pthread_t ipam_thread;
+	bool ipam_running;
+	pthread_mutex_t ipam_mu;
+	pthread_cond_t ipam_cv;
+	bool ipam_ready;		/* addresses committed (or failed) */
+	int ipam_rc;			/* the commit's status */
+	int sync_rc;			/* the directory fsync's status */
+	struct vn_err ipam_err, sync_err;
 };
 
 static int step_netns(struct add *a, struct vn_err *e)
@@ -74,7 +88,7 @@ static int reserve_builtin(struct add *a, struct vn_err *e)
 	struct store_record r, old;
 	int ret = -1, got;
 
-	if (store_lock(&a->store, e))
+	if (store_prepare(&a->store, p->recname, e) || store_lock(&a->store, e))
 		return -1;
 	got = store_get_record(&a->store, p->recname, &old, e);
 	if (got < 0)
@@ -159,6 +173,32 @@ static int node_sysctls(struct add *a, struct vn_err *e)
 	return 0;
 }
 
+/* The IPAM thread: reserve and commit, tell the main thread the addresses
+ * are there, then make them durable (the directory fsync) while the main
+ * thread configures them. */
+static void *ipam_main(void *arg)
+{
+	struct add *a = arg;
+	struct plugin *p = a->p;
+	int rc;
+
+	if (store_open(&a->store, p->cfg.data_dir, true, &a->ipam_err))
+		rc = -1;
+	else
+		rc = p->cfg.ipam_builtin ? reserve_builtin(a, &a->ipam_err)
+					 : reserve_delegated(a, &a->ipam_err);
+	if (rc == 0)
+		rc = node_sysctls(a, &a->ipam_err);	/* the thread is in the node netns */
+	pthread_mutex_lock(&a->ipam_mu);
+	a->ipam_rc = rc;
+	a->ipam_ready = true;
+	pthread_cond_signal(&a->ipam_cv);
+	pthread_mutex_unlock(&a->ipam_mu);
+	if (rc == 0)
+		a->sync_rc = store_sync(&a->store, &a->sync_err);
+	return NULL;
+}
+
 static bool config_has_ipv6(const struct plugin_config *c)
 {
 	for (size_t i = 0; i < c->n_sets; i++)
@@ -167,19 +207,59 @@ static bool config_has_ipv6(const struct plugin_config *c)
 	return false;
 }
 
-/* Reserves the addresses (built-in store or the delegated plugin) and
- * makes the node forward them. */
-static int step_ipam(struct add *a, struct vn_err *e)
+static int step_ipam_start(struct add *a, struct vn_err *e)
 {
 	struct plugin *p = a->p;
+	int rc;
+
+	pthread_attr_t attr;
 
 	a->ipv6 = p->cfg.ipam_builtin ? config_has_ipv6(&p->cfg) : sysctl_have_ipv6();
-	if (store_open(&a->store, p->cfg.data_dir, true, e))
+	vn_err_clear(&a->ipam_err);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, IPAM_STACK);
+	rc = pthread_create(&a->ipam_thread, &attr, ipam_main, a);
+	pthread_attr_destroy(&attr);
+	if (rc)
+		return vn_errf(e, VN_E_IO, "I/O error", "start IPAM thread: %s", strerror(rc));
+	a->ipam_running = true;
+	return 0;
+}
+
+/* Waits for the IPAM thread to end; returns the reservation's status. */
+static int ipam_join(struct add *a)
+{
+	if (a->ipam_running) {
+		pthread_join(a->ipam_thread, NULL);
+		a->ipam_running = false;
+	}
+	return a->ipam_rc;
+}
+
+/* Waits until the addresses are committed (not yet durable). */
+static int step_ipam_ready(struct add *a, struct vn_err *e)
+{
+	pthread_mutex_lock(&a->ipam_mu);
+	while (!a->ipam_ready)
+		pthread_cond_wait(&a->ipam_cv, &a->ipam_mu);
+	pthread_mutex_unlock(&a->ipam_mu);
+	if (a->ipam_rc) {
+		*e = a->ipam_err;
 		return -1;
-	if (p->cfg.ipam_builtin ? reserve_builtin(a, e) : reserve_delegated(a, e))
+	}
+	vn_logf(&a->p->log, VN_LOG_DEBUG, "reserved %zu addresses", a->res.n_ips);
+	return 0;
+}
+
+/* Waits until the reservation is durable. */
+static int step_ipam_sync(struct add *a, struct vn_err *e)
+{
+	ipam_join(a);
+	if (a->sync_rc) {
+		*e = a->sync_err;
 		return -1;
-	vn_logf(&p->log, VN_LOG_DEBUG, "reserved %zu addresses", a->res.n_ips);
-	return node_sysctls(a, e);
+	}
+	return 0;
 }
 
 static void undo_ipam(struct add *a)
@@ -187,6 +267,7 @@ static void undo_ipam(struct add *a)
 	struct plugin *p = a->p;
 	struct vn_err ignored;
 
+	ipam_join(a);
 	if (!a->record_made)
 		return;		/* nothing committed: a failed reservation cleans up */
 	if (!p->cfg.ipam_builtin)
@@ -198,17 +279,11 @@ static void undo_ipam(struct add *a)
 	}
 }
 
-/* Random MACs for both ends: unicast, locally administered. */
-static int random_macs(uint8_t host[6], uint8_t pod[6], struct vn_err *e)
+static int random_mac(uint8_t mac[6], struct vn_err *e)
 {
-	uint8_t rnd[12];
-
-	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+	if (getrandom(mac, 6, 0) != 6)
 		return vn_errf(e, VN_E_IO, "I/O error", "getrandom: %s", strerror(errno));
-	memcpy(host, rnd, 6);
-	memcpy(pod, rnd + 6, 6);
-	host[0] = (uint8_t)((host[0] & 0xfe) | 0x02);
-	pod[0] = (uint8_t)((pod[0] & 0xfe) | 0x02);
+	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);	/* unicast, locally administered */
 	return 0;
 }
 
@@ -268,7 +343,7 @@ static int step_veth(struct add *a, struct vn_err *e)
 	struct veth_spec v = { .host_name = p->host_ifname, .pod_name = p->env.ifname,
 			       .netns_fd = a->netns_fd, .alias = plugin_alias(p, alias) };
 
-	if (choose_mtu(a, e) || random_macs(a->res.host_mac, a->res.pod_mac, e))
+	if (choose_mtu(a, e) || random_mac(a->res.host_mac, e) || random_mac(a->res.pod_mac, e))
 		return -1;
 	memcpy(v.host_mac, a->res.host_mac, 6);
 	memcpy(v.pod_mac, a->res.pod_mac, 6);
@@ -277,8 +352,6 @@ static int step_veth(struct add *a, struct vn_err *e)
 	    (errno != EEXIST || reap_tombs(a) == 0 || nl_veth_create(&a->nl, &v, e)))
 		return vn_err_wrap(e, "host %s, pod %s", p->host_ifname, p->env.ifname);
 	a->link_made = true;
-	a->host_index = v.host_index;	/* 0 if the kernel did not echo */
-	a->pod_index = v.pod_index;
 	return 0;
 }
 
@@ -292,7 +365,7 @@ static void undo_veth(struct add *a)
 
 /* Host end (already up, see nl_veth_create): IPv6 DAD off and forwarding
  * on, before the pod end comes up and gives it a carrier (DAD would start
- * then); its index for the routes, unless the kernel echoed it. */
+ * then); its index for the routes. */
 static int step_host_link(struct add *a, struct vn_err *e)
 {
 	struct plugin *p = a->p;
@@ -302,8 +375,6 @@ static int step_host_link(struct add *a, struct vn_err *e)
 	if (a->ipv6 && (sysctl_set_if6(p->host_ifname, "accept_dad", "0", e) ||
 			sysctl_ensure_if6(p->host_ifname, "forwarding", "1", e)))
 		return -1;
-	if (a->host_index)
-		return 0;
 	got = nl_link_get(&a->nl, p->host_ifname, 0, &l, e);
 	if (got)
 		return got < 0 ? -1 : vn_errf(e, VN_E_IO, "I/O error", "%s vanished", p->host_ifname);
@@ -312,8 +383,7 @@ static int step_host_link(struct add *a, struct vn_err *e)
 }
 
 /* Inside the pod netns: DAD off, a netlink socket that stays bound to the
- * pod netns, the interface's index unless the kernel echoed it. The pod
- * end comes up with its addresses (nl_pod_addrs). */
+ * pod netns, the interface's index, up. */
 static int pod_inside(struct add *a, struct vn_err *e)
 {
 	struct plugin *p = a->p;
@@ -324,14 +394,12 @@ static int pod_inside(struct add *a, struct vn_err *e)
 		return -1;
 	if (vn_nl_open(&a->pod_nl, NETLINK_ROUTE, e))
 		return -1;
-	if (a->pod_index)
-		return 0;
 	got = nl_link_get(&a->pod_nl, p->env.ifname, 0, &l, e);
 	if (got)
 		return got < 0 ? -1 : vn_errf(e, VN_E_IO, "I/O error", "%s vanished from the pod",
 					      p->env.ifname);
 	a->pod_index = l.index;
-	return 0;
+	return nl_link_up(&a->pod_nl, l.index, NULL, false, e);
 }
 
 static int step_pod_link(struct add *a, struct vn_err *e)
@@ -398,11 +466,13 @@ struct step {
 
 static const struct step steps[] = {
 	{ "open netns", step_netns, NULL },
-	{ "IPAM", step_ipam, undo_ipam },
+	{ "start IPAM", step_ipam_start, undo_ipam },	/* runs in its own thread */
 	{ "create veth", step_veth, undo_veth },
 	{ "host link", step_host_link, NULL },		/* undone with the veth */
 	{ "pod link", step_pod_link, NULL },		/* undone with the veth */
+	{ "IPAM committed", step_ipam_ready, NULL },
 	{ "addresses and routes", step_addresses, NULL },	/* undone with the veth */
+	{ "IPAM durable", step_ipam_sync, NULL },
 	{ "podguard", step_podguard, undo_podguard },
 	{ "result", step_result, NULL },
 };
@@ -417,20 +487,18 @@ static long usec_since(const struct timespec *t0)
 
 int cmd_add(struct plugin *p, struct vn_err *e)
 {
-	struct add a = { .p = p, .netns_fd = -1, .store = STORE_INIT };
+	struct add a = { .p = p, .netns_fd = -1, .store = { .dirfd = -1, .lockfd = -1 },
+			 .ipam_mu = PTHREAD_MUTEX_INITIALIZER, .ipam_cv = PTHREAD_COND_INITIALIZER };
 	size_t n = sizeof(steps) / sizeof(steps[0]), i;
-	bool timed = p->log.f && p->log.level >= VN_LOG_DEBUG;
 	int ret = 0;
 
 	for (i = 0; i < n; i++) {
 		struct timespec t0;
 
-		if (timed)
-			clock_gettime(CLOCK_MONOTONIC, &t0);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (steps[i].run(&a, e) == 0) {
-			if (timed)
-				vn_logf(&p->log, VN_LOG_DEBUG, "step \"%s\": %ld us",
-					steps[i].name, usec_since(&t0));
+			vn_logf(&p->log, VN_LOG_DEBUG, "step \"%s\": %ld us", steps[i].name,
+				usec_since(&t0));
 			continue;
 		}
 		vn_logf(&p->log, VN_LOG_WARN, "step \"%s\" failed, undoing", steps[i].name);
@@ -440,6 +508,7 @@ int cmd_add(struct plugin *p, struct vn_err *e)
 		ret = -1;
 		break;
 	}
+	ipam_join(&a);
 	if (a.ipam_result)
 		json_decref(a.ipam_result);
 	store_close(&a.store);

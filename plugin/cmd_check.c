@@ -156,7 +156,7 @@ static void check_pod(struct plugin *p, const struct prev_view *v, struct diffs 
 static void check_record(struct plugin *p, const struct prev_view *v, struct diffs *d,
 			 struct vn_err *e)
 {
-	struct store s = STORE_INIT;
+	struct store s = { .dirfd = -1, .lockfd = -1 };
 	struct store_record r;
 	char buf[VN_ADDR_STRLEN];
 

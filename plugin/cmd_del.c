@@ -6,9 +6,8 @@
  * The kernel needs ~20 ms (an RCU grace period) to unregister a veth, which
  * would be 90% of DEL. So DEL retires the link at once (down, which flushes
  * its routes, and renamed to a "vnx..." tomb name, freeing the
- * deterministic name) and, once the rest is done, a detached child process
- * deletes it. If that child never runs, GC removes the tomb (it keeps the
- * network's alias). */
+ * deterministic name) and a detached child process deletes it. If that
+ * child never runs, GC removes the tomb (it keeps the network's alias). */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -38,7 +37,7 @@ static size_t prev_ips(const struct plugin *p, struct vn_addr *out, size_t max)
 
 static int release(struct plugin *p, struct vn_addr *ips, size_t *n, struct vn_err *e)
 {
-	struct store store = STORE_INIT;
+	struct store store = { .dirfd = -1, .lockfd = -1 };
 	struct store_record old;
 	int ret = -1;
 
@@ -67,40 +66,40 @@ static void reap_in_child(int index)
 	if (pid != 0)
 		return;		/* parent (or fork failed: GC will do it) */
 	setsid();
-	close_range(0, ~0U, 0);	/* the runtime must not wait for us (its pipes) */
+	for (int fd = 0; fd < 3; fd++)
+		close(fd);	/* the runtime must not wait for us */
 	if (vn_nl_open(&nl, NETLINK_ROUTE, &ignored) == 0)
 		nl_link_delete_index(&nl, index, &ignored);
 	_exit(0);
 }
 
-/* Retires the host veth; *index is its index, 0 if there was none. */
-static int remove_link(struct plugin *p, int *index, struct vn_err *e)
+static int remove_link(struct plugin *p, struct vn_err *e)
 {
 	uint8_t rnd[6] = { 0 };
 	char tomb[16];
 	struct vn_nl nl;
-	int ret;
+	int index = 0, ret;
 
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return vn_errf(e, VN_E_IO, "I/O error", "getrandom: %s", strerror(errno));
 	name_tomb_ifname(rnd, tomb);
 	if (vn_nl_open(&nl, NETLINK_ROUTE, e))
 		return -1;
-	*index = 0;
-	ret = nl_link_retire(&nl, p->host_ifname, tomb, index, e);
+	ret = nl_link_retire(&nl, p->host_ifname, tomb, &index, e);
 	vn_nl_close(&nl);
-	if (ret != 0)
-		*index = 0;	/* gone already, or an error */
+	if (ret == 0)
+		reap_in_child(index);
 	vn_logf(&p->log, VN_LOG_DEBUG, "%s %s", p->host_ifname, ret ? "was gone" : "retired");
 	return ret < 0 ? -1 : 0;
 }
 
-/* Everything but the link: the addresses and podguard's elements. */
-static int release_addresses(struct plugin *p, struct vn_err *e)
+int cmd_del(struct plugin *p, struct vn_err *e)
 {
 	struct vn_addr ips[STORE_MAX_IPS];
 	size_t n = 0;
 
+	if (remove_link(p, e))
+		return -1;
 	if (!p->cfg.ipam_builtin && delegate_run(p->cfg.ipam_type, p->env.path, "DEL", p->input,
 						 p->input_len, NULL, e))
 		return -1;
@@ -109,16 +108,4 @@ static int release_addresses(struct plugin *p, struct vn_err *e)
 	if (n == 0)
 		n = prev_ips(p, ips, STORE_MAX_IPS);
 	return n ? podguard_forget(ips, n, e) : 0;
-}
-
-int cmd_del(struct plugin *p, struct vn_err *e)
-{
-	int index, ret;
-
-	if (remove_link(p, &index, e))
-		return -1;
-	ret = release_addresses(p, e);
-	if (index)
-		reap_in_child(index);	/* last: its kernel work would slow ours */
-	return ret;
 }

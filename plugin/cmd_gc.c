@@ -80,7 +80,7 @@ static int load_valid(struct gc *g, struct vn_err *e)
 
 static void gc_store(struct gc *g)
 {
-	struct store s = STORE_INIT;
+	struct store s = { .dirfd = -1, .lockfd = -1 };
 	struct vn_err e;
 	int n;
 

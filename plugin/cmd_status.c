@@ -29,7 +29,7 @@ static int check_ranges(struct plugin *p, struct store *s, struct vn_err *e)
 
 int cmd_status(struct plugin *p, struct vn_err *e)
 {
-	struct store s = STORE_INIT;
+	struct store s = { .dirfd = -1, .lockfd = -1 };
 	int ret;
 
 	if (store_open(&s, p->cfg.data_dir, true, e) || store_lock(&s, e)) {

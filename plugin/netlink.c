@@ -10,11 +10,7 @@
 #include <linux/veth.h>
 #include "netlink.h"
 
-#define BATCH_SIZE 4096	/* a pod's few addresses, neighbours and routes */
-
-/* The pods' link-local gateways (see README): 169.254.1.1 and fe80::1. */
-static const struct vn_addr gw4 = { .family = AF_INET, .b = { 169, 254, 1, 1 } };
-static const struct vn_addr gw6 = { .family = AF_INET6, .b = { 0xfe, 0x80, [15] = 1 } };
+#define BATCH_SIZE 8192
 
 /* Starts a request at buf+*off; the caller advances *off by nlmsg_len. */
 static struct nlmsghdr *put_msg(struct vn_nl *nl, char *buf, size_t off, uint16_t type,
@@ -57,38 +53,14 @@ static void put_host_conf(struct nlmsghdr *nlh, const char *alias)
 	mnl_attr_nest_end(nlh, spec);
 }
 
-/* The kernel's echo of the new host end (NLM_F_ECHO, Linux 6.3+): its
- * index, and in IFLA_LINK the index of its peer inside the pod netns. */
-static int echo_attr(const struct nlattr *a, void *data)
-{
-	struct veth_spec *v = data;
-
-	if (mnl_attr_get_type(a) == IFLA_LINK && mnl_attr_get_payload_len(a) >= 4)
-		v->pod_index = (int)mnl_attr_get_u32(a);
-	return MNL_CB_OK;
-}
-
-static int echo_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	struct veth_spec *v = data;
-
-	if (nlh->nlmsg_type != RTM_NEWLINK || v->host_index)
-		return MNL_CB_OK;
-	v->host_index = ifi->ifi_index;
-	mnl_attr_parse(nlh, sizeof(*ifi), echo_attr, v);
-	return MNL_CB_OK;
-}
-
-int nl_veth_create(struct vn_nl *nl, struct veth_spec *v, struct vn_err *e)
+int nl_veth_create(struct vn_nl *nl, const struct veth_spec *v, struct vn_err *e)
 {
 	char buf[1024];
 	struct nlmsghdr *nlh = put_msg(nl, buf, 0, RTM_NEWLINK,
-				       NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK | NLM_F_ECHO);
+				       NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
 	struct nlattr *info, *data, *peer;
 	size_t off;
 
-	v->host_index = v->pod_index = 0;
 	put_ifinfo(nlh, 0);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->host_name);
 	mnl_attr_put(nlh, IFLA_ADDRESS, 6, v->host_mac);
@@ -111,11 +83,7 @@ int nl_veth_create(struct vn_nl *nl, struct veth_spec *v, struct vn_err *e)
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->host_name);
 	put_host_conf(nlh, v->alias);
 	off += nlh->nlmsg_len;
-	if (vn_nl_talk(nl, buf, off, echo_cb, v, "create veth", e))
-		return -1;
-	if (!v->pod_index)
-		v->host_index = 0;	/* no usable echo: the caller looks both up */
-	return 0;
+	return vn_nl_talk(nl, buf, off, NULL, NULL, "create veth", e);
 }
 
 static int link_attr(const struct nlattr *a, void *data)
@@ -228,14 +196,20 @@ int nl_link_delete_index(struct vn_nl *nl, int index, struct vn_err *e)
 	return errno == ENODEV ? 1 : -1;
 }
 
-/* Appends an RTM_SETLINK setting ifindex up. */
-static void put_setlink_up(struct vn_nl *nl, char *buf, size_t *off, int index)
+static void put_setlink_up(struct vn_nl *nl, char *buf, size_t *off, int index, const char *alias,
+			   bool v4conf)
 {
 	struct nlmsghdr *nlh = put_msg(nl, buf, *off, RTM_SETLINK, NLM_F_ACK);
 	struct ifinfomsg *ifi = put_ifinfo(nlh, index);
 
-	ifi->ifi_flags = IFF_UP;
-	ifi->ifi_change = IFF_UP;
+	if (v4conf) {
+		put_host_conf(nlh, alias);
+	} else {
+		ifi->ifi_flags = IFF_UP;
+		ifi->ifi_change = IFF_UP;
+		if (alias)
+			mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
+	}
 	*off += nlh->nlmsg_len;
 }
 
@@ -307,14 +281,26 @@ static bool any_family(const struct vn_addr *ips, size_t n, int family)
 	return false;
 }
 
+int nl_link_up(struct vn_nl *nl, int ifindex, const char *alias, bool v4conf, struct vn_err *e)
+{
+	char buf[512];
+	size_t off = 0;
+
+	put_setlink_up(nl, buf, &off, ifindex, alias, v4conf);
+	return vn_nl_talk(nl, buf, off, NULL, NULL, "set link up", e);
+}
+
 int nl_host_routes(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_t n_ips,
 		   struct vn_err *e)
 {
 	char buf[BATCH_SIZE];
 	size_t off = 0;
+	struct vn_addr ll;
 
-	if (any_family(ips, n_ips, AF_INET6))
-		put_addr(nl, buf, &off, ifindex, &gw6, 64, RT_SCOPE_LINK);
+	if (any_family(ips, n_ips, AF_INET6)) {
+		vn_addr_parse("fe80::1", &ll);
+		put_addr(nl, buf, &off, ifindex, &ll, 64, RT_SCOPE_LINK);
+	}
 	for (size_t i = 0; i < n_ips; i++) {
 		struct vn_prefix p = { .addr = ips[i], .len = vn_addr_size(ips[i].family) * 8 };
 
@@ -329,19 +315,19 @@ int nl_pod_addrs(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_
 {
 	char buf[BATCH_SIZE];
 	size_t off = 0;
+	struct vn_addr gw;
 
-	put_setlink_up(nl, buf, &off, ifindex);
 	for (size_t i = 0; i < n_ips; i++)
 		put_addr(nl, buf, &off, ifindex, &ips[i], vn_addr_size(ips[i].family) * 8,
 			 RT_SCOPE_UNIVERSE);
-	if (any_family(ips, n_ips, AF_INET))
-		put_neigh(nl, buf, &off, ifindex, &gw4, host_mac);
-	if (any_family(ips, n_ips, AF_INET6))
-		put_neigh(nl, buf, &off, ifindex, &gw6, host_mac);
+	if (any_family(ips, n_ips, AF_INET) && vn_addr_parse("169.254.1.1", &gw) == 0)
+		put_neigh(nl, buf, &off, ifindex, &gw, host_mac);
+	if (any_family(ips, n_ips, AF_INET6) && vn_addr_parse("fe80::1", &gw) == 0)
+		put_neigh(nl, buf, &off, ifindex, &gw, host_mac);
 	for (size_t i = 0; i < n_routes; i++)
 		put_route(nl, buf, &off, ifindex, &routes[i].dst,
 			  routes[i].gw.family ? &routes[i].gw : NULL);
-	return vn_nl_talk(nl, buf, off, NULL, NULL, "pod link, addresses and routes", e);
+	return vn_nl_talk(nl, buf, off, NULL, NULL, "pod addresses and routes", e);
 }
 
 static int route_attr(const struct nlattr *a, void *data)
@@ -377,83 +363,47 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static bool unreachable(int err)
-{
-	return err == ENETUNREACH || err == EHOSTUNREACH || err == ESRCH;
-}
-
-/* Appends an RTM_GETROUTE asking which route the kernel matches for dst. */
-static void put_route_get(struct vn_nl *nl, char *buf, size_t *off, const struct vn_prefix *dst)
-{
-	/* 0.0.0.0 is answered as a local address without a FIB lookup; for
-	 * a default route look up a documentation address nobody routes. */
-	static const struct vn_addr doc4 = { .family = AF_INET, .b = { 192, 0, 2, 1 } };
-	static const struct vn_addr doc6 = { .family = AF_INET6,
-					     .b = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } };
-	struct nlmsghdr *nlh = put_msg(nl, buf, *off, RTM_GETROUTE, NLM_F_ACK);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	const struct vn_addr *probe = &dst->addr;
-
-	if (dst->len == 0)
-		probe = dst->addr.family == AF_INET ? &doc4 : &doc6;
-	rtm->rtm_family = (unsigned char)dst->addr.family;
-	rtm->rtm_dst_len = (unsigned char)(vn_addr_size(dst->addr.family) * 8);
-	rtm->rtm_flags = RTM_F_FIB_MATCH;
-	mnl_attr_put(nlh, RTA_DST, vn_addr_size(probe->family), probe->b);
-	*off += nlh->nlmsg_len;
-}
-
 int nl_route_match(struct vn_nl *nl, const struct vn_prefix *dst, struct route_match *out,
 		   struct vn_err *e)
 {
 	char buf[256];
-	size_t off = 0;
+	struct nlmsghdr *nlh = put_msg(nl, buf, 0, RTM_GETROUTE, NLM_F_ACK);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 
+	struct vn_addr probe = dst->addr;
+
+	/* 0.0.0.0 is answered as a local address without a FIB lookup; for
+	 * a default route look up a documentation address nobody routes. */
+	if (dst->len == 0)
+		vn_addr_parse(dst->addr.family == AF_INET ? "192.0.2.1" : "2001:db8::1", &probe);
 	memset(out, 0, sizeof(*out));
-	put_route_get(nl, buf, &off, dst);
-	if (vn_nl_talk(nl, buf, off, route_cb, out, "get route", e) == 0)
+	rtm->rtm_family = (unsigned char)dst->addr.family;
+	rtm->rtm_dst_len = (unsigned char)(vn_addr_size(dst->addr.family) * 8);
+	rtm->rtm_flags = RTM_F_FIB_MATCH;
+	mnl_attr_put(nlh, RTA_DST, vn_addr_size(probe.family), probe.b);
+	if (vn_nl_talk(nl, buf, nlh->nlmsg_len, route_cb, out, "get route", e) == 0)
 		return 0;
-	if (unreachable(errno)) {
+	if (errno == ENETUNREACH || errno == EHOSTUNREACH || errno == ESRCH) {
 		out->found = false;
 		return 0;
 	}
 	return -1;
 }
 
-/* Both lookups of nl_default_route_mtu: m[0] IPv4, m[1] IPv6. */
-static int route_pair_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct route_match *m = data;
-	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-
-	if (nlh->nlmsg_type != RTM_NEWROUTE)
-		return MNL_CB_OK;
-	return route_cb(nlh, rtm->rtm_family == AF_INET6 ? &m[1] : &m[0]);
-}
-
 int nl_default_route_mtu(struct vn_nl *nl, unsigned int *mtu, struct vn_err *e)
 {
-	struct vn_prefix any4 = { .addr = { .family = AF_INET } };
-	struct vn_prefix any6 = { .addr = { .family = AF_INET6 } };
-	struct route_match m[2];
-	char buf[256];
-	size_t off = 0;
-	int rc;
+	static const int families[] = { AF_INET, AF_INET6 };
 
-	/* One round trip for both families. An unreachable answer is "no
-	 * route"; another error only matters if neither family has one. */
-	memset(m, 0, sizeof(m));
-	put_route_get(nl, buf, &off, &any4);
-	put_route_get(nl, buf, &off, &any6);
-	rc = vn_nl_talk(nl, buf, off, route_pair_cb, m, "get default routes", e);
-	if (rc && !unreachable(errno) && !m[0].found && !m[1].found)
-		return -1;
 	for (int i = 0; i < 2; i++) {
+		struct vn_prefix any = { .addr = { .family = families[i] }, .len = 0 };
+		struct route_match m;
 		struct link_info l;
 
-		if (!m[i].found || m[i].dst_len != 0 || m[i].oif <= 0)
+		if (nl_route_match(nl, &any, &m, e))
+			return -1;
+		if (!m.found || m.dst_len != 0 || m.oif <= 0)
 			continue;
-		if (nl_link_get(nl, NULL, m[i].oif, &l, e) < 0)
+		if (nl_link_get(nl, NULL, m.oif, &l, e) < 0)
 			return -1;
 		if (l.mtu) {
 			*mtu = l.mtu;

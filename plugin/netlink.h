@@ -22,7 +22,6 @@ struct veth_spec {
 	unsigned int mtu;
 	int netns_fd;
 	const char *alias;		/* set on the host end in the same batch */
-	int host_index, pod_index;	/* out: from the kernel's echo, else 0 */
 };
 
 struct link_info {
@@ -39,11 +38,8 @@ struct link_info {
  * A second message of the same batch sets the host end up with its alias,
  * IPv4 forwarding and proxy_arp: the kernel runs a batch within one
  * sendmsg, so no process kill can leave the link without its alias (GC
- * relies on it to find leaks). The pod end stays down (no carrier yet).
- * The request asks for an echo of the new link (NLM_F_ECHO, honoured since
- * Linux 6.3), which gives both ends' indexes without another round trip;
- * both are 0 on kernels that do not echo (look them up by name then). */
-int nl_veth_create(struct vn_nl *nl, struct veth_spec *v, struct vn_err *e);
+ * relies on it to find leaks). The pod end stays down (no carrier yet). */
+int nl_veth_create(struct vn_nl *nl, const struct veth_spec *v, struct vn_err *e);
 
 /* Looks a link up by name (index 0) or index. Returns 0 with *out filled,
  * 1 if there is no such link, -1 with e set. */
@@ -63,21 +59,23 @@ int nl_link_retire(struct vn_nl *nl, const char *name, const char *tomb, int *in
 /* Deletes a link by index. Returns 0 if deleted, 1 if it did not exist. */
 int nl_link_delete_index(struct vn_nl *nl, int index, struct vn_err *e);
 
+/* Sets a link up; with alias, also its alias; with v4conf, also IPv4
+ * forwarding and proxy_arp (IFLA_AF_SPEC / IFLA_INET_CONF). One request. */
+int nl_link_up(struct vn_nl *nl, int ifindex, const char *alias, bool v4conf, struct vn_err *e);
+
 /* Host end, one batch: fe80::1/64 (nodad) if any IPv6 address, and a /32
  * or /128 route to each pod address. */
 int nl_host_routes(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_t n_ips,
 		   struct vn_err *e);
 
-/* Pod end, one batch: the link up, the /32 and /128 addresses (nodad),
- * permanent neighbours for the link-local gateways (host_mac) and the
- * routes. */
+/* Pod end, one batch: the /32 and /128 addresses (nodad), permanent
+ * neighbours for the link-local gateways (host_mac) and the routes. */
 int nl_pod_addrs(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_t n_ips,
 		 const uint8_t host_mac[6], const struct cfg_route *routes, size_t n_routes,
 		 struct vn_err *e);
 
-/* MTU of the link carrying the default route (IPv4, else IPv6; both
- * looked up in one round trip). Returns 0 with *mtu set, 1 if there is no
- * default route. */
+/* MTU of the link carrying the default route (IPv4, else IPv6). Returns
+ * 0 with *mtu set, 1 if there is no default route. */
 int nl_default_route_mtu(struct vn_nl *nl, unsigned int *mtu, struct vn_err *e);
 
 /* The route the kernel would match for dst/len in the main table

@@ -15,9 +15,6 @@
 
 #define IO(e, ...) vn_errf(e, VN_E_IO, "I/O error", __VA_ARGS__)
 #define LINK_MAX_NAME (3 + VN_ADDR_STRLEN)
-#define SPARE_PREFIX "spare-"
-#define SPARE_NAME_MAX 24
-#define HINT_MAX (2 * VN_ADDR_STRLEN + 16)
 
 int store_open(struct store *s, const char *dir, bool create, struct vn_err *e)
 {
@@ -54,63 +51,6 @@ void store_close(struct store *s)
 	s->dirfd = -1;
 }
 
-/* Reads the lock file's content, "<v4>,<v6>,<spares>\n": the addresses
- * handed out last (either may be empty) and the number of spare files.
- * A torn, foreign or older ("<v4>,<v6>\n") content loses what it cannot
- * give: allocation restarts at the range start, spares are not reused
- * (GC removes them). */
-static void read_hint(struct store *s)
-{
-	char buf[HINT_MAX], *f[3] = { buf, NULL, NULL }, *nl;
-	ssize_t n = pread(s->lockfd, buf, sizeof(buf) - 1, 0);
-
-	memset(&s->hint, 0, sizeof(s->hint));
-	if (n <= 0)
-		return;
-	s->hint.len = (int)n;
-	buf[n] = '\0';
-	nl = strchr(buf, '\n');
-	if (!nl)
-		return;
-	*nl = '\0';
-	for (int i = 1; i < 3 && f[i - 1]; i++) {
-		f[i] = strchr(f[i - 1], ',');
-		if (f[i])
-			*f[i]++ = '\0';
-	}
-	if (vn_addr_parse(f[0], &s->hint.last4) || s->hint.last4.family != AF_INET)
-		memset(&s->hint.last4, 0, sizeof(s->hint.last4));
-	if (!f[1] || vn_addr_parse(f[1], &s->hint.last6) || s->hint.last6.family != AF_INET6)
-		memset(&s->hint.last6, 0, sizeof(s->hint.last6));
-	if (f[2] && *f[2]) {
-		char *end;
-		unsigned long v = strtoul(f[2], &end, 10);
-
-		if (!*end && v <= STORE_SPARES_MAX)
-			s->hint.spares = (unsigned int)v;
-	}
-}
-
-/* Rewrites the lock file's content in place, without fsync: only a hint. */
-static void write_hint(struct store *s)
-{
-	char a[VN_ADDR_STRLEN] = "", b[VN_ADDR_STRLEN] = "", text[HINT_MAX];
-	int len;
-
-	if (s->hint.last4.family)
-		vn_addr_str(&s->hint.last4, a);
-	if (s->hint.last6.family)
-		vn_addr_str(&s->hint.last6, b);
-	len = snprintf(text, sizeof(text), "%s,%s,%u\n", a, b, s->hint.spares);
-	if (pwrite(s->lockfd, text, (size_t)len, 0) == len) {
-		if (len < s->hint.len && ftruncate(s->lockfd, len)) {
-			/* a longer old content only loses its tail */
-		}
-		s->hint.len = len;
-	}
-	s->hint_dirty = false;
-}
-
 int store_lock(struct store *s, struct vn_err *e)
 {
 	s->lockfd = openat(s->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -124,15 +64,11 @@ int store_lock(struct store *s, struct vn_err *e)
 		s->lockfd = -1;
 		return -1;
 	}
-	read_hint(s);
-	s->hint_dirty = false;
 	return 0;
 }
 
 void store_unlock(struct store *s)
 {
-	if (s->lockfd >= 0 && s->hint_dirty)
-		write_hint(s);
 	if (s->lockfd >= 0)
 		close(s->lockfd);	/* closing drops the flock */
 	s->lockfd = -1;
@@ -278,21 +214,49 @@ static bool taken_cb(void *ctx, const struct vn_addr *a)
 	return store_ip_taken(ctx, a);
 }
 
-/* Moves the round-robin hint past the addresses just handed out. */
-static void note_last(struct store *s, const struct vn_addr *ips, size_t n)
+/* Reads the round-robin hint for family from the lock file's content:
+ * "<v4>,<v6>\n" (either may be empty). False if none or unreadable. */
+static bool read_last(struct store *s, int family, struct vn_addr *out)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (ips[i].family == AF_INET)
-			s->hint.last4 = ips[i];
-		else
-			s->hint.last6 = ips[i];
-	}
-	s->hint_dirty = true;
+	char buf[2 * VN_ADDR_STRLEN + 4], *comma, *nl;
+	ssize_t n = pread(s->lockfd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	comma = strchr(buf, ',');
+	nl = comma ? strchr(comma, '\n') : NULL;
+	if (!nl)
+		return false;	/* torn or foreign: start at the range start */
+	*comma = *nl = '\0';
+	return vn_addr_parse(family == AF_INET ? buf : comma + 1, out) == 0 &&
+	       out->family == family;
 }
 
-static void spare_name(unsigned int i, char out[SPARE_NAME_MAX])
+/* Records the addresses just handed out (the other family's kept) in the
+ * lock file. Only a hint, rewritten in place without fsync: a torn write
+ * just restarts allocation at the range start. */
+static void write_last(struct store *s, const struct vn_addr *ips, size_t n)
 {
-	snprintf(out, SPARE_NAME_MAX, SPARE_PREFIX "%u", i);
+	struct vn_addr v4 = { 0 }, v6 = { 0 };
+	char a[VN_ADDR_STRLEN] = "", b[VN_ADDR_STRLEN] = "", text[2 * VN_ADDR_STRLEN + 4];
+	bool have4 = read_last(s, AF_INET, &v4), have6 = read_last(s, AF_INET6, &v6);
+	int len;
+
+	for (size_t i = 0; i < n; i++) {
+		if (ips[i].family == AF_INET)
+			v4 = ips[i], have4 = true;
+		else
+			v6 = ips[i], have6 = true;
+	}
+	if (have4)
+		vn_addr_str(&v4, a);
+	if (have6)
+		vn_addr_str(&v6, b);
+	len = snprintf(text, sizeof(text), "%s,%s\n", a, b);
+	if (pwrite(s->lockfd, text, (size_t)len, 0) == len && ftruncate(s->lockfd, len) == 0) {
+		/* done */
+	}
 }
 
 /* Removes the ip- links of ips that are hard links of inode ino. */
@@ -330,7 +294,7 @@ static int choose(struct store *s, const struct plugin_config *c, size_t idx,
 {
 	const struct ipam_rangeset *set = &c->sets[idx];
 	char buf[VN_ADDR_STRLEN];
-	const struct vn_addr *last = set->family == AF_INET ? &s->hint.last4 : &s->hint.last6;
+	struct vn_addr last;
 
 	for (size_t i = 0; i < n_req; i++) {
 		if (req[i].family != set->family)
@@ -342,7 +306,7 @@ static int choose(struct store *s, const struct plugin_config *c, size_t idx,
 		*out = req[i];
 		return 0;
 	}
-	if (ipam_pick(set, last->family ? last : NULL, taken_cb, s, out))
+	if (ipam_pick(set, read_last(s, set->family, &last) ? &last : NULL, taken_cb, s, out))
 		return vn_errf(e, VN_E_AGAIN, "no IP addresses available",
 			       "every IPv%d address of the range set starting at %s is taken",
 			       set->family == AF_INET ? 4 : 6, vn_addr_str(&set->r[0].start, buf));
@@ -394,43 +358,16 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* Like vn_write_atomic (temp file, rename), with the reservation links
- * made between the write and the rename: they are hard links of the
- * record-to-be, so the record never exists without them, and until the
- * rename they are stale (their record does not exist yet), i.e. free.
- * Nothing is fsynced: a process killed at any instant leaves complete
- * files (they are in the page cache), and after a crash of the node no
- * pod of the store is alive any more (see store.h).
- *
- * The temp file is a spare (a record DEL retired, see retire_record) when
- * there is one, renamed to the temp name and overwritten: creating and
- * freeing an inode per attachment is the slowest part of the store on
- * ext4. Links a crash left to a spare stay stale: the spare's new content
- * names another record or does not list their address. */
-static bool take_spare(struct store *s)
-{
-	char name[SPARE_NAME_MAX];
-
-	if (s->hint.spares == 0)
-		return false;
-	s->hint.spares--;
-	s->hint_dirty = true;
-	spare_name(s->hint.spares, name);
-	if (renameat(s->dirfd, name, s->dirfd, s->tmpname))
-		return false;	/* the count was off (a crash): create one */
-	s->tmpfd = openat(s->dirfd, s->tmpname, O_WRONLY | O_CLOEXEC);
-	if (s->tmpfd >= 0)
-		return true;
-	unlinkat(s->dirfd, s->tmpname, 0);
-	return false;
-}
-
+/* Like vn_write_atomic (temp file, fsync, rename; the directory's fsync is
+ * store_sync, so that it can run outside the lock), with the reservation
+ * links made between the fsync and the rename: they
+ * are hard links of the record-to-be, so the record never exists without
+ * them, and until the rename they are stale (their record does not exist
+ * yet), i.e. free. */
 int store_prepare(struct store *s, const char *recname, struct vn_err *e)
 {
 	drop_tmp(s);
 	snprintf(s->tmpname, sizeof(s->tmpname), "%s.tmp.%d", recname, (int)getpid());
-	if (take_spare(s))
-		return 0;
 	s->tmpfd = openat(s->dirfd, s->tmpname, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (s->tmpfd < 0)
 		return IO(e, "create %s/%s: %s", s->dir, s->tmpname, strerror(errno));
@@ -440,17 +377,17 @@ int store_prepare(struct store *s, const char *recname, struct vn_err *e)
 static int commit(struct store *s, const char *recname, const char *text, const struct vn_addr *ips,
 		  size_t n_ips, struct vn_err *e)
 {
-	size_t len = strlen(text), made = 0;
 	struct stat st = { 0 };
+	size_t made = 0;
 
 	if (s->tmpfd < 0 && store_prepare(s, recname, e))
 		return -1;
-	/* A spare's older content may be longer: cut it after ours. */
-	if (write_all(s->tmpfd, text, len) || fstat(s->tmpfd, &st) ||
-	    ((size_t)st.st_size > len && ftruncate(s->tmpfd, (off_t)len))) {
+	if (write_all(s->tmpfd, text, strlen(text)) || fsync(s->tmpfd) || fstat(s->tmpfd, &st)) {
 		IO(e, "write %s/%s: %s", s->dir, s->tmpname, strerror(errno));
 		goto fail;
 	}
+	close(s->tmpfd);
+	s->tmpfd = -1;
 	for (; made < n_ips; made++)
 		if (make_link(s, s->tmpname, &ips[made], e))
 			goto fail;
@@ -458,8 +395,6 @@ static int commit(struct store *s, const char *recname, const char *text, const 
 		IO(e, "rename %s/%s: %s", s->dir, recname, strerror(errno));
 		goto fail;
 	}
-	close(s->tmpfd);
-	s->tmpfd = -1;
 	return 0;
 fail:
 	unlink_ips(s, &st, ips, made);
@@ -468,6 +403,13 @@ fail:
 	s->tmpfd = -1;
 	unlinkat(s->dirfd, s->tmpname, 0);
 	return -1;
+}
+
+int store_sync(struct store *s, struct vn_err *e)
+{
+	if (fsync(s->dirfd))
+		return IO(e, "fsync %s: %s", s->dir, strerror(errno));
+	return 0;
 }
 
 int store_commit(struct store *s, const char *recname, const struct store_record *r,
@@ -481,7 +423,7 @@ int store_commit(struct store *s, const char *recname, const struct store_record
 	ret = commit(s, recname, text, r->ips, reserve ? r->n_ips : 0, e);
 	free(text);
 	if (ret == 0 && reserve)
-		note_last(s, r->ips, r->n_ips);
+		write_last(s, r->ips, r->n_ips);
 	return ret;
 }
 
@@ -502,23 +444,6 @@ int store_get_record(struct store *s, const char *recname, struct store_record *
 	return 0;
 }
 
-/* Takes recname out of the store: renamed to the next spare name while
- * the pool has room (ADD reuses it, see take_spare), else removed. */
-static int retire_record(struct store *s, const char *recname)
-{
-	char name[SPARE_NAME_MAX];
-
-	if (s->hint.spares < STORE_SPARES_MAX) {
-		spare_name(s->hint.spares, name);
-		if (renameat2(s->dirfd, recname, s->dirfd, name, RENAME_NOREPLACE) == 0) {
-			s->hint.spares++;
-			s->hint_dirty = true;
-			return 0;
-		}
-	}
-	return unlinkat(s->dirfd, recname, 0);
-}
-
 int store_release(struct store *s, const char *recname, struct store_record *old,
 		  struct vn_err *e)
 {
@@ -534,7 +459,7 @@ int store_release(struct store *s, const char *recname, struct store_record *old
 	got = store_get_record(s, recname, &r, e);
 	if (got != 0)
 		memset(&r, 0, sizeof(r));	/* unreadable: its links are stale once it goes */
-	if (retire_record(s, recname) && errno != ENOENT) {
+	if (unlinkat(s->dirfd, recname, 0) && errno != ENOENT) {
 		store_record_free(&r);
 		return IO(e, "remove %s/%s: %s", s->dir, recname, strerror(errno));
 	}
@@ -596,18 +521,6 @@ static int gc_records(struct store *s, DIR *d, bool (*keep)(void *, const char *
 	return released;
 }
 
-/* True for a spare name the pool does not count (a crash lost track). */
-static bool lost_spare(const struct store *s, const char *name)
-{
-	char *end;
-	unsigned long i;
-
-	if (strncmp(name, SPARE_PREFIX, strlen(SPARE_PREFIX)) != 0)
-		return false;
-	i = strtoul(name + strlen(SPARE_PREFIX), &end, 10);
-	return *end || i >= s->hint.spares;
-}
-
 static void gc_leftovers(struct store *s, DIR *d)
 {
 	struct dirent *de;
@@ -615,7 +528,7 @@ static void gc_leftovers(struct store *s, DIR *d)
 	while ((de = readdir(d))) {
 		if (strncmp(de->d_name, "ip-", 3) == 0)
 			gc_link(s, de->d_name);
-		else if (strstr(de->d_name, ".tmp.") || lost_spare(s, de->d_name))
+		else if (strstr(de->d_name, ".tmp."))
 			unlinkat(s->dirfd, de->d_name, 0);
 	}
 }

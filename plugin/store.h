@@ -1,37 +1,26 @@
 /* store.h - the on-disk IPAM store of one network (its data directory).
  *
  * Layout of the data directory (default /var/lib/cni/veilnet/<network>):
- *   lock              flock(2)ed around every change; its content is a
- *                     hint "<last IPv4>,<last IPv6>,<spares>\n" (losing it
- *                     only restarts allocation at the range start and
- *                     leaves the spares to GC)
+ *   lock              flock(2)ed around every change; its content is the
+ *                     round-robin hint "<last IPv4>,<last IPv6>\n" (losing
+ *                     it only restarts allocation at the range start)
  *   vn<13 hex>.json   one record per attachment (container ID + ifname),
  *                     named after its host interface (name.h); JSON with
  *                     containerID, ifname, hostIfname, netns, ips,
  *                     K8S_POD_NAMESPACE, K8S_POD_NAME, ipam
  *   ip-<address>      a hard link of the record holding that address: the
  *                     reservation of the address (readable like the record)
- *   spare-<n>         records DEL retired, kept for ADD to overwrite (an
- *                     inode less to create and to free); the lock file
- *                     counts them, GC removes those it does not count
  *
  * An address is taken if and only if ip-<address> exists, is the same
  * inode as the record its content names, and that record lists the
- * address. ADD writes the record to a temp file, hard-links the ip- names
- * to it and only then renames it into place (store_commit); DEL removes
- * the record first and then its links. So a process killed at any instant
+ * address. ADD writes the record to a temp file, fsyncs it, hard-links the
+ * ip- names to it and only then renames it into place (store_commit); DEL
+ * removes the record first and then its links. So a crash at any instant
  * leaves a consistent store: a link whose record is gone, was never
  * renamed into place, or is another inode is stale, i.e. free, and is
  * replaced by the next allocation or removed by GC. No index exists that
  * could disagree with the records. Functions marked "locked" must run
  * between store_lock and store_unlock.
- *
- * Nothing is fsynced. The store describes the attachments of live pods,
- * and a crash of the node (power loss, kernel panic) ends every pod: the
- * store only has to stay consistent, not complete, across it. It does:
- * an address has one link name, and only the record that is that very
- * inode holds it; a record or link lost, emptied or torn by the crash is
- * stale (free) or a leftover that DEL and GC remove.
  */
 #ifndef PLUGIN_STORE_H
 #define PLUGIN_STORE_H
@@ -45,27 +34,14 @@
 
 #define STORE_MAX_IPS 4
 #define STORE_RECNAME_MAX 32	/* "vn<13 hex>.json" + NUL fits */
-#define STORE_SPARES_MAX 256	/* spare files kept for reuse */
-
-/* The lock file's content, read by store_lock, written by store_unlock. */
-struct store_hint {
-	struct vn_addr last4, last6;	/* handed out last; family 0: none */
-	unsigned int spares;		/* spare-0 .. spare-<spares - 1> */
-	int len;			/* bytes in the lock file */
-};
 
 struct store {
 	int dirfd;
 	int lockfd;
-	struct store_hint hint;		/* valid while locked */
-	bool hint_dirty;		/* to write back at store_unlock */
 	int tmpfd;			/* store_prepare's temp file, or -1 */
 	char tmpname[STORE_RECNAME_MAX + 24];
 	char dir[CFG_PATH_MAX];
 };
-
-/* A store that is not open (safe to store_close). */
-#define STORE_INIT { .dirfd = -1, .lockfd = -1, .tmpfd = -1 }
 
 /* One attachment's record. Strings borrow from the writer's data, or from
  * root after store_record_parse (freed by store_record_free). */
@@ -113,25 +89,28 @@ int store_reserve(struct store *s, const struct plugin_config *c, const char *re
 		  const struct vn_addr *req, size_t n_req, struct vn_addr *out, size_t *n_out,
 		  struct vn_err *e);
 
-/* Locked. Writes record r as recname atomically (temp file, rename) and,
- * with reserve, makes the ip- links of its addresses (and moves the
+/* Locked. Writes record r as recname atomically (temp file, fsync, rename)
+ * and, with reserve, makes the ip- links of its addresses (and moves the
  * round-robin hint): the reservation is committed by the final rename. On
- * failure nothing of it is left. */
+ * failure nothing of it is left. Follow with store_sync for durability. */
 int store_commit(struct store *s, const char *recname, const struct store_record *r,
 		 bool reserve, struct vn_err *e);
 
-/* Locked. Makes the temp file store_commit will write recname through: a
- * spare if there is one, else a new file. Optional (store_commit calls it
- * when needed); store_close removes it if it was not used. */
+/* Creates the temp file store_commit will write recname through, so that
+ * this (the slow part on some file systems) happens before taking the
+ * lock. Optional; store_close removes it if it was not used. */
 int store_prepare(struct store *s, const char *recname, struct vn_err *e);
+
+/* fsyncs the data directory, making committed changes durable; needs no
+ * lock. Returns 0 or -1 with e set. */
+int store_sync(struct store *s, struct vn_err *e);
 
 /* Reads a record. Returns 0 (r filled, free it), 1 if there is none, or -1
  * with e set. */
 int store_get_record(struct store *s, const char *recname, struct store_record *r,
 		     struct vn_err *e);
 
-/* Locked. Releases an attachment: takes its record out of the store
- * (kept as a spare, or removed), then removes its links.
+/* Locked. Releases an attachment: removes its record, then its links.
  * If old is given it receives the record that was there (n_ips 0 and
  * host_ifname NULL if none; free it). Missing is fine. Returns 0 or -1. */
 int store_release(struct store *s, const char *recname, struct store_record *old,

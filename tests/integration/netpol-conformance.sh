@@ -12,6 +12,10 @@
 # over every probe, and the self-test's checks.
 source "$(dirname "$0")/../lib.sh"
 RUN=$VN_ROOT/tests/conformance/run
+# As in the runner (see "Processes" in tests/conformance/run): no process
+# substitution, no long-lived child, every read of a fifo with a deadline.
+shopt -s lastpipe
+RUN_S=400	# one run of the runner ends within this (it takes 2-100 s)
 
 [[ $(id -u) == 0 ]] || t_skip "needs root (network namespaces)"
 for p in cni-test veilnet veilnet-policy vn-probe; do
@@ -47,16 +51,18 @@ probe_net() {
 		}
 	}
 	NFT
-	local fd line n=0 dir
+	local fd line n=0 dir pid
 	dir=$(mktemp -d /tmp/vnc$$-probe.XXXXXX) && t_cleanup "rm -rf $dir" && mkfifo "$dir/ready" || return 1
 	exec {fd}<>"$dir/ready"
+	# from a subshell that exits at once: the servers are not our children
 	for n in $A $B; do
-		ip netns exec $n "$P" server --ports 80 --ready >"$dir/ready" &
-		t_cleanup "kill $!"
+		pid=$(ip netns exec $n "$P" server --ports 80 --ready >"$dir/ready" </dev/null {fd}<&- & echo $!)
+		t_cleanup "kill $pid"
 	done
 	n=0
 	while ((n < 2)) && read -r -t 5 -u $fd line; do [[ $line == ready ]] && n=$((n + 1)); done
 	exec {fd}<&-
+	((n == 2)) || echo "vn-probe: $((2 - n)) of 2 servers not ready within 5s" >&2
 	((n == 2))
 }
 if probe_net; then
@@ -77,7 +83,7 @@ else
 fi
 
 # ---- self-test: the runner reports both kinds of mismatch, naming the pairs
-out=$(bash "$RUN" --only '^001-' --no-model --name "vnc$$s" \
+out=$(timeout -k 10 "$RUN_S" bash "$RUN" --only '^001-' --no-model --name "vnc$$s" \
 	--apply-cmd "$VN_ROOT/tests/conformance/selftest-apply x/a y/b" 2>&1)
 rc=$?
 if ((rc != 0)) && grep -q '^FAIL - 001-' <<<"$out"; then
@@ -99,18 +105,27 @@ else
 	t_fail "self-test: the 24 pairs a missing policy lets through are named" "$out"
 fi
 
-# relay RUNNER_ARGS...: runs the runner; its checks become this suite's.
+# relay PREFIX RUNNER_ARGS...: runs the runner (at most RUN_S seconds); its
+# checks become this suite's. A runner that ends without its "N passed, M
+# failed" line (killed, its watchdog, a crash) is one more failure.
 relay() {
-	local line prefix=$1
+	local line prefix=$1 counted=0 rc
 	shift
-	while IFS= read -r line; do
+	timeout -k 10 "$RUN_S" bash "$RUN" "$@" 2>&1 </dev/null | while IFS= read -r line; do
 		case $line in
 		"ok   - "*) t_pass "$prefix${line#ok   - }" ;;
 		"FAIL - "*) t_fail "$prefix${line#FAIL - }" ;;
-		[0-9]*" passed, "[0-9]*" failed") ;;
+		[0-9]*" passed, "[0-9]*" failed") counted=1 ;;
 		*) echo "$line" ;;
 		esac
-	done < <(bash "$RUN" "$@" 2>&1)
+	done
+	rc=${PIPESTATUS[0]}
+	((counted)) && return
+	if ((rc == 124)); then
+		t_fail "${prefix}runner" "no end within ${RUN_S}s (status $rc)"
+	else
+		t_fail "${prefix}runner" "ended without its summary line (status $rc)"
+	fi
 }
 
 # ---- the whole set over IPv4, with the hand-written external-host cases
