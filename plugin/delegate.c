@@ -51,21 +51,6 @@ static char **make_env(const char *command_var)
 	return env;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Starts the plugin with stdin/stdout on pipes. Returns its pid or -1. */
 static pid_t spawn(const char *path, char **env, int in[2], int out[2])
 {
@@ -136,7 +121,7 @@ int delegate_run(const char *type, const char *cni_path, const char *command,
 	close(in[0]);
 	close(outp[1]);
 	in[0] = outp[1] = -1;
-	write_all(in[1], config, len);
+	vn_write_all(in[1], config, len);
 	close(in[1]);
 	in[1] = -1;
 	text = vn_read_fd(outp[0], &n, e);

@@ -343,21 +343,6 @@ int store_reserve(struct store *s, const struct plugin_config *c, const char *re
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Like vn_write_atomic (temp file, fsync, rename; the directory's fsync is
  * store_sync, so that it can run outside the lock), with the reservation
  * links made between the fsync and the rename: they
@@ -382,7 +367,7 @@ static int commit(struct store *s, const char *recname, const char *text, const 
 
 	if (s->tmpfd < 0 && store_prepare(s, recname, e))
 		return -1;
-	if (write_all(s->tmpfd, text, strlen(text)) || fsync(s->tmpfd) || fstat(s->tmpfd, &st)) {
+	if (vn_write_all(s->tmpfd, text, strlen(text)) || fsync(s->tmpfd) || fstat(s->tmpfd, &st)) {
 		IO(e, "write %s/%s: %s", s->dir, s->tmpname, strerror(errno));
 		goto fail;
 	}
