@@ -30,6 +30,8 @@ SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-o
 FUZZFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 
 LIB_PKGS := libmnl libnftnl jansson
+LD_STATIC  := -Wl,-Bstatic
+LD_DYNAMIC := -Wl,-Bdynamic
 LIB_SRCS := $(wildcard lib/*.c)
 
 MODULES  := plugin netpol overlay netns-harness
@@ -65,15 +67,20 @@ UNIT_TESTS += $(LIB_TESTS)
 # tests/unit/dir/test_*.c (linked with everything but main.c, under
 # sanitizers, with -Idir so a test includes its module's headers by name)
 # and its fuzz targets tests/fuzz/dir/fuzz_*.c (clang).
-# dir/module.mk sets <dir>_PROG, <dir>_PKGS and optionally <dir>_LDLIBS.
+# dir/module.mk sets <dir>_PROG, <dir>_PKGS and optionally <dir>_LDLIBS,
+# <dir>_STATIC (packages whose static archive the program links, so that
+# the loader has fewer shared objects to map at each start) and
+# <dir>_LDFLAGS.
 define module_rules
 $(1)_SRCS := $$(filter-out $(1)/main.c,$$(wildcard $(1)/*.c))
 $(1)_OBJS := $$(patsubst %.c,$(BUILD)/obj/%.o,$$($(1)_SRCS))
 $(1)_SAN_OBJS := $$(patsubst %.c,$(BUILD)/san/%.o,$$($(1)_SRCS))
 $(1)_LIBS = $$(call pkglibs,$$($(1)_PKGS) $(LIB_PKGS)) $$($(1)_LDLIBS)
+$(1)_PROG_LIBS = $$(if $$($(1)_STATIC),$$(LD_STATIC) $$(call pkglibs,$$($(1)_STATIC)) $$(LD_DYNAMIC)) \
+	$$($(1)_LIBS)
 ifneq ($$($(1)_PROG),)
 $(BUILD)/$$($(1)_PROG): $(BUILD)/obj/$(1)/main.o $$($(1)_OBJS) $(BUILD)/libveilnet.a
-	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $$($(1)_LIBS)
+	$$(CC) $$(LDFLAGS) $$($(1)_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $$($(1)_PROG_LIBS)
 PROGS += $(BUILD)/$$($(1)_PROG)
 endif
 $(1)_TESTS := $$(patsubst tests/unit/$(1)/%.c,$(BUILD)/san/tests/$(1)/%,$$(wildcard tests/unit/$(1)/test_*.c))

@@ -56,6 +56,9 @@ struct talk {
 	mnl_cb_t cb;
 	void *data;
 	int pending;
+	unsigned int first_seq;	/* of the first message in the request */
+	int *errs;		/* errno per message, by seq - first_seq */
+	size_t n_errs;
 	int err;		/* first errno seen, 0 if none */
 };
 
@@ -64,9 +67,12 @@ static void talk_one(struct talk *t, const struct nlmsghdr *nlh, unsigned int po
 {
 	if (nlh->nlmsg_type == NLMSG_ERROR) {
 		const struct nlmsgerr *me = mnl_nlmsg_get_payload(nlh);
+		size_t i = me->msg.nlmsg_seq - t->first_seq;
 
 		if (me->error && !t->err)
 			t->err = -me->error;
+		if (t->errs && i < t->n_errs)
+			t->errs[i] = -me->error;
 		t->pending--;
 		return;
 	}
@@ -78,15 +84,16 @@ static void talk_one(struct talk *t, const struct nlmsghdr *nlh, unsigned int po
 		t->err = errno ? errno : EINVAL;
 }
 
-int vn_nl_talk(struct vn_nl *nl, const void *buf, size_t len,
-	       mnl_cb_t cb, void *data, const char *what, struct vn_err *e)
+static int talk(struct vn_nl *nl, const void *buf, size_t len, struct talk *t, const char *what,
+		struct vn_err *e)
 {
 	char rbuf[32768];	/* the kernel caps a dump part at 32 KiB */
-	struct talk t = { .cb = cb, .data = data, .pending = count_answers(buf, len) };
 
+	t->pending = count_answers(buf, len);
+	t->first_seq = ((const struct nlmsghdr *)buf)->nlmsg_seq;
 	if (mnl_socket_sendto(nl->sock, buf, len) < 0)
 		return vn_errf(e, 5, "I/O error", "%s: send: %s", what, strerror(errno));
-	while (t.pending > 0) {
+	while (t->pending > 0) {
 		ssize_t n = mnl_socket_recvfrom(nl->sock, rbuf, sizeof(rbuf));
 		const struct nlmsghdr *nlh = (const void *)rbuf;
 		int left = (int)n;
@@ -94,11 +101,30 @@ int vn_nl_talk(struct vn_nl *nl, const void *buf, size_t len,
 		if (n < 0)
 			return vn_errf(e, 5, "I/O error", "%s: recv: %s", what, strerror(errno));
 		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
-			talk_one(&t, nlh, nl->portid);
+			talk_one(t, nlh, nl->portid);
 	}
+	return 0;
+}
+
+int vn_nl_talk(struct vn_nl *nl, const void *buf, size_t len,
+	       mnl_cb_t cb, void *data, const char *what, struct vn_err *e)
+{
+	struct talk t = { .cb = cb, .data = data };
+
+	if (talk(nl, buf, len, &t, what, e))
+		return -1;
 	if (t.err) {
 		errno = t.err;
 		return vn_errf(e, 5, "I/O error", "%s: %s", what, strerror(t.err));
 	}
 	return 0;
+}
+
+int vn_nl_talk_each(struct vn_nl *nl, const void *buf, size_t len, mnl_cb_t cb, void *data,
+		    int *errs, size_t n_errs, const char *what, struct vn_err *e)
+{
+	struct talk t = { .cb = cb, .data = data, .errs = errs, .n_errs = n_errs };
+
+	memset(errs, 0, n_errs * sizeof(errs[0]));
+	return talk(nl, buf, len, &t, what, e);
 }

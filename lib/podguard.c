@@ -1,10 +1,10 @@
 /* podguard: the CNI plugin's side of "no open window" (see podguard.h).
  *
- * Both calls talk to table inet veilnet through libnftnl over lib/nl.h:
- * look the table and the namespace chains up, look each address up in the
- * newpod maps, then change the maps in one transaction. A concurrent
- * veilnet-policy apply may remove a chain or an element in between; the
- * transaction then fails as a whole and is retried. */
+ * Both calls talk to table inet veilnet through libnftnl over lib/nl.h, in
+ * two round trips: one batch of lookups (the table, the namespace chains,
+ * each address in the newpod maps), then one transaction changing the
+ * maps. A concurrent veilnet-policy apply may remove a chain or an element
+ * in between; the transaction then fails as a whole and is retried. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,48 +22,6 @@
 
 #define ATTEMPTS 3
 #define BATCH_MAX (1 << 16)
-
-/* Sends a GET for one object; 1 if it exists, 0 if not (ENOENT), -1 on
- * any other error. */
-static int exists(struct vn_nl *nl, struct nlmsghdr *nlh, const char *what, struct vn_err *e)
-{
-	int rc = vn_nl_talk(nl, nlh, nlh->nlmsg_len, NULL, NULL, what, e);
-
-	if (!rc)
-		return 1;
-	return errno == ENOENT ? 0 : -1;
-}
-
-static int table_exists(struct vn_nl *nl, struct vn_err *e)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nftnl_table *t = nftnl_table_alloc();
-	struct nlmsghdr *nlh;
-
-	if (!t)
-		return vn_errf(e, VN_E_IO, "I/O error", "podguard: out of memory");
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, vn_nl_seq(nl));
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, PODGUARD_TABLE);
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	nftnl_table_free(t);
-	return exists(nl, nlh, "podguard: get table", e);
-}
-
-static int chain_exists(struct vn_nl *nl, const char *name, struct vn_err *e)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nftnl_chain *c = nftnl_chain_alloc();
-	struct nlmsghdr *nlh;
-
-	if (!c)
-		return vn_errf(e, VN_E_IO, "I/O error", "podguard: out of memory");
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_INET, NLM_F_ACK, vn_nl_seq(nl));
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, PODGUARD_TABLE);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	nftnl_chain_nlmsg_build_payload(nlh, c);
-	nftnl_chain_free(c);
-	return exists(nl, nlh, "podguard: get chain", e);
-}
 
 static const char *map_name(int egress, int family)
 {
@@ -96,20 +54,106 @@ static struct nftnl_set *one_elem(const char *map, const struct vn_addr *ip, con
 	return s;
 }
 
-static int elem_exists(struct vn_nl *nl, const char *map, const struct vn_addr *ip,
-		       struct vn_err *e)
+/* The lookups, all sent in one round trip and answered one by one. */
+struct lookup {
+	char buf[8192];
+	size_t len;
+	int n;			/* messages */
+	int elem0;		/* the first element lookup's message */
+	int errs[3 + 2 * PODGUARD_MAX_IPS];
+};
+
+static struct nlmsghdr *lookup_hdr(struct vn_nl *nl, struct lookup *l, uint16_t type)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	l->n++;
+	return nftnl_nlmsg_build_hdr(l->buf + l->len, type, NFPROTO_INET, NLM_F_ACK,
+				     vn_nl_seq(nl));
+}
+
+/* Message 0: the table. */
+static int lookup_table(struct vn_nl *nl, struct lookup *l)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!t)
+		return -1;
+	nlh = lookup_hdr(nl, l, NFT_MSG_GETTABLE);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, PODGUARD_TABLE);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	l->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	return 0;
+}
+
+/* Messages 1 and 2, if asked for: the namespace's chains, in and out. */
+static int lookup_chain(struct vn_nl *nl, struct lookup *l, const char *name)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!c)
+		return -1;
+	nlh = lookup_hdr(nl, l, NFT_MSG_GETCHAIN);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, PODGUARD_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	l->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	return 0;
+}
+
+/* Messages elem0 + 2 * i + egress: address i in each newpod map. */
+static int lookup_elem(struct vn_nl *nl, struct lookup *l, const char *map,
+		       const struct vn_addr *ip)
+{
 	struct nftnl_set *s = one_elem(map, ip, NULL);
 	struct nlmsghdr *nlh;
 
 	if (!s)
-		return vn_errf(e, VN_E_IO, "I/O error", "podguard: out of memory");
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_ACK,
-				    vn_nl_seq(nl));
+		return -1;
+	nlh = lookup_hdr(nl, l, NFT_MSG_GETSETELEM);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	return exists(nl, nlh, "podguard: get element", e);
+	l->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	return 0;
+}
+
+/* Looks up the table, the chains (if given) and every address in the
+ * maps, in one round trip. */
+static int lookup_all(struct vn_nl *nl, struct lookup *l, char chains[2][300],
+		      const struct vn_addr *ips, size_t n_ips, struct vn_err *e)
+{
+	int bad;
+
+	l->len = 0;
+	l->n = 0;
+	bad = lookup_table(nl, l);
+	for (int d = 0; chains && d < 2 && !bad; d++)
+		bad = lookup_chain(nl, l, chains[d]);
+	l->elem0 = l->n;
+	for (size_t i = 0; i < n_ips && !bad; i++)
+		for (int d = 0; d < 2 && !bad; d++)
+			bad = lookup_elem(nl, l, map_name(d, ips[i].family), &ips[i]);
+	if (bad)
+		return vn_errf(e, VN_E_IO, "I/O error", "podguard: out of memory");
+	return vn_nl_talk_each(nl, l->buf, l->len, NULL, NULL, l->errs, (size_t)l->n,
+			       "podguard: look up table inet " PODGUARD_TABLE, e);
+}
+
+/* 1 if lookup k found its object, 0 if not (ENOENT), -1 (e set) if it
+ * failed otherwise. */
+static int found(const struct lookup *l, int k, struct vn_err *e)
+{
+	int err = l->errs[k];
+
+	if (!err)
+		return 1;
+	if (err == ENOENT)
+		return 0;
+	errno = err;
+	return vn_errf(e, VN_E_IO, "I/O error", "podguard: look up table inet %s: %s",
+		       PODGUARD_TABLE, strerror(err));
 }
 
 struct batch {
@@ -162,18 +206,20 @@ static int batch_send(struct vn_nl *nl, struct batch *b, const char *what, struc
 static int admit_once(struct vn_nl *nl, struct batch *b, const char *ns,
 		      const struct vn_addr *ips, size_t n_ips, struct vn_err *e)
 {
+	struct lookup l;
 	char chains[2][300];
 	int have[2], rc;
 
-	rc = table_exists(nl, e);
-	if (rc <= 0)
-		return rc;
-	for (int d = 0; d < 2; d++) {
+	for (int d = 0; d < 2; d++)
 		snprintf(chains[d], sizeof(chains[d]), "ns%s-%s", d ? "out" : "in", ns);
-		have[d] = chain_exists(nl, chains[d], e);
-		if (have[d] < 0)
+	if (lookup_all(nl, &l, chains, ips, n_ips, e))
+		return -1;
+	rc = found(&l, 0, e);
+	if (rc <= 0)
+		return rc;	/* no table: no policy here, nothing to do */
+	for (int d = 0; d < 2; d++)
+		if ((have[d] = found(&l, 1 + d, e)) < 0)
 			return -1;
-	}
 	b->len = b->msgs = 0;
 	for (size_t i = 0; i < n_ips; i++) {
 		for (int d = 0; d < 2; d++) {
@@ -182,8 +228,7 @@ static int admit_once(struct vn_nl *nl, struct batch *b, const char *ns,
 
 			if (!have[d])
 				continue;
-			old = elem_exists(nl, map, &ips[i], e);
-			if (old < 0)
+			if ((old = found(&l, l.elem0 + 2 * (int)i + d, e)) < 0)
 				return -1;
 			if ((old && batch_elem(nl, b, NFT_MSG_DELSETELEM, map, &ips[i], NULL)) ||
 			    batch_elem(nl, b, NFT_MSG_NEWSETELEM, map, &ips[i], chains[d]))
@@ -198,6 +243,9 @@ static int admit_once(struct vn_nl *nl, struct batch *b, const char *ns,
 
 static int valid_family(const struct vn_addr *ips, size_t n, struct vn_err *e)
 {
+	if (n > PODGUARD_MAX_IPS)
+		return vn_errf(e, VN_E_INVALID, "invalid argument",
+			       "podguard: %zu addresses, at most %d", n, PODGUARD_MAX_IPS);
 	for (size_t i = 0; i < n; i++)
 		if (ips[i].family != AF_INET && ips[i].family != AF_INET6)
 			return vn_errf(e, VN_E_INVALID, "invalid argument",
@@ -231,15 +279,19 @@ int podguard_admit(const char *pod_namespace, const struct vn_addr *ips, size_t 
 static int forget_once(struct vn_nl *nl, struct batch *b, const struct vn_addr *ips,
 		       size_t n_ips, struct vn_err *e)
 {
-	int rc = table_exists(nl, e);
+	struct lookup l;
+	int rc;
 
+	if (lookup_all(nl, &l, NULL, ips, n_ips, e))
+		return -1;
+	rc = found(&l, 0, e);
 	if (rc <= 0)
 		return rc;
 	b->len = b->msgs = 0;
 	for (size_t i = 0; i < n_ips; i++) {
 		for (int d = 0; d < 2; d++) {
 			const char *map = map_name(d, ips[i].family);
-			int old = elem_exists(nl, map, &ips[i], e);
+			int old = found(&l, l.elem0 + 2 * (int)i + d, e);
 
 			if (old < 0)
 				return -1;

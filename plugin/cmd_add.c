@@ -1,11 +1,11 @@
 /* ADD: a sequence of steps, each undone in reverse order if a later one
  * fails, so a failed ADD leaves no link, address, route or reservation.
  *
- * The reservation (file creation and fsyncs) runs in a second thread
- * while the main thread creates the veth and brings both ends up; the
- * addresses and routes follow once the reservation is committed, while
- * the thread makes it durable (directory fsync), which ADD waits for
- * before it returns. */
+ * The reservation is chosen and its record written under the store's lock
+ * first; committing it (fsync, links, rename: the fsync waits on the disk
+ * for up to a millisecond) runs in a small second thread while the main
+ * thread creates the veth. The addresses are configured only once the
+ * reservation is committed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -19,7 +19,6 @@
 #include <veilnet/netns.h>
 #include <veilnet/podguard.h>
 #include "delegate.h"
-#include "name.h"
 #include "netlink.h"
 #include "plugin.h"
 #include "result.h"
@@ -27,7 +26,7 @@
 
 #define MTU_OVERHEAD 80		/* WireGuard over IPv6 */
 #define MTU_FALLBACK 1420
-#define IPAM_STACK (256 * 1024)	/* the IPAM thread's frames are small */
+#define COMMIT_STACK (64 * 1024)	/* store_finish: a few frames */
 
 struct add {
 	struct plugin *p;
@@ -39,16 +38,14 @@ struct add {
 	int host_index, pod_index;
 	bool ipv6;			/* IPv6 may be used: DAD off on both ends */
 	bool link_made;
-	bool record_made;
 	json_t *ipam_result;		/* delegated IPAM's answer */
-	pthread_t ipam_thread;
-	bool ipam_running;
-	pthread_mutex_t ipam_mu;
-	pthread_cond_t ipam_cv;
-	bool ipam_ready;		/* addresses committed (or failed) */
-	int ipam_rc;			/* the commit's status */
-	int sync_rc;			/* the directory fsync's status */
-	struct vn_err ipam_err, sync_err;
+	pthread_t commit_thread;
+	bool commit_running;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool commit_done;		/* store_finish returned (see commit_rc) */
+	int commit_rc;
+	struct vn_err commit_err;
 };
 
 static int step_netns(struct add *a, struct vn_err *e)
@@ -79,37 +76,25 @@ static struct store_record record_of(const struct add *a)
 	return r;
 }
 
-/* Built-in IPAM: reserve (links), then commit (record), under the lock. */
-static int reserve_builtin(struct add *a, struct vn_err *e)
+/* Built-in IPAM, locked: the addresses (nothing written yet). */
+static int choose_builtin(struct add *a, struct vn_err *e)
 {
 	struct plugin *p = a->p;
 	struct vn_addr req[2];
 	size_t n_req = plugin_requested_ips(p, req);
-	struct store_record r, old;
-	int ret = -1, got;
+	struct store_record old;
+	int got = store_get_record(&a->store, p->recname, &old, e);
 
-	if (store_prepare(&a->store, p->recname, e) || store_lock(&a->store, e))
-		return -1;
-	got = store_get_record(&a->store, p->recname, &old, e);
 	if (got < 0)
-		goto out;
+		return -1;
 	if (got == 0) {
 		store_record_free(&old);
-		vn_errf(e, VN_E_INVALID, "invalid configuration",
-			"container %s ifname %s is already attached to network %s (DEL it first)",
-			p->env.container_id, p->env.ifname, p->cfg.name);
-		goto out;
+		return vn_errf(e, VN_E_INVALID, "invalid configuration",
+			       "container %s ifname %s is already attached to network %s (DEL it first)",
+			       p->env.container_id, p->env.ifname, p->cfg.name);
 	}
-	if (store_reserve(&a->store, &p->cfg, p->recname, req, n_req, a->res.ips, &a->res.n_ips, e))
-		goto out;
-	r = record_of(a);
-	if (store_commit(&a->store, p->recname, &r, true, e))
-		goto out;
-	a->record_made = true;
-	ret = 0;
-out:
-	store_unlock(&a->store);
-	return ret;
+	return store_reserve(&a->store, &p->cfg, p->recname, req, n_req, a->res.ips, &a->res.n_ips,
+			     e);
 }
 
 /* Delegated IPAM: the plugin's ips become /32 and /128 on the pod. */
@@ -133,157 +118,165 @@ static int take_ipam_result(struct add *a, struct vn_err *e)
 	return 0;
 }
 
-static int reserve_delegated(struct add *a, struct vn_err *e)
+static void delegate_del(struct add *a)
 {
 	struct plugin *p = a->p;
-	struct store_record r;
-	int ret;
+	struct vn_err ignored;
+
+	delegate_run(p->cfg.ipam_type, p->env.path, "DEL", p->input, p->input_len, NULL, &ignored);
+}
+
+static int choose_delegated(struct add *a, struct vn_err *e)
+{
+	struct plugin *p = a->p;
 
 	if (delegate_run(p->cfg.ipam_type, p->env.path, "ADD", p->input, p->input_len,
 			 &a->ipam_result, e))
 		return -1;
-	if (take_ipam_result(a, e) || store_lock(&a->store, e))
+	if (take_ipam_result(a, e)) {
+		delegate_del(a);
+		return -1;
+	}
+	return 0;
+}
+
+/* Chooses the addresses and writes their record, left under the lock for
+ * the commit thread (delegated IPAM runs before the lock is taken). */
+static int step_reserve(struct add *a, struct vn_err *e)
+{
+	struct plugin *p = a->p;
+	struct store_record r;
+
+	if (store_open(&a->store, p->cfg.data_dir, true, e) ||
+	    store_prepare(&a->store, p->recname, e))
+		return -1;
+	if (!p->cfg.ipam_builtin && choose_delegated(a, e))
+		return -1;
+	if (store_lock(&a->store, e))
+		goto fail;
+	if (p->cfg.ipam_builtin && choose_builtin(a, e))
 		goto fail;
 	r = record_of(a);
-	ret = store_commit(&a->store, p->recname, &r, false, e);
-	store_unlock(&a->store);
-	if (ret)
+	if (store_stage(&a->store, p->recname, &r, e))
 		goto fail;
-	a->record_made = true;
+	for (size_t i = 0; i < a->res.n_ips; i++)
+		a->ipv6 |= a->res.ips[i].family == AF_INET6;
 	return 0;
 fail:
-	delegate_run(p->cfg.ipam_type, p->env.path, "DEL", p->input, p->input_len, NULL, NULL);
+	store_unlock(&a->store);
+	if (!p->cfg.ipam_builtin)
+		delegate_del(a);
 	return -1;
 }
 
 /* The node must forward what the pods send: net.ipv4.ip_forward and
  * net.ipv6.conf.all.forwarding, for the families the pod got. */
-static int node_sysctls(struct add *a, struct vn_err *e)
+static int step_node_sysctls(struct add *a, struct vn_err *e)
 {
-	bool v4 = false, v6 = false;
+	bool v4 = false;
 
-	for (size_t i = 0; i < a->res.n_ips; i++) {
+	for (size_t i = 0; i < a->res.n_ips; i++)
 		v4 |= a->res.ips[i].family == AF_INET;
-		v6 |= a->res.ips[i].family == AF_INET6;
-	}
 	if (v4 && sysctl_ensure("net/ipv4/ip_forward", "1", e))
 		return -1;
-	if (v6 && sysctl_ensure("net/ipv6/conf/all/forwarding", "1", e))
+	if (a->ipv6 && sysctl_ensure("net/ipv6/conf/all/forwarding", "1", e))
 		return -1;
 	return 0;
 }
 
-/* The IPAM thread: reserve and commit, tell the main thread the addresses
- * are there, then make them durable (the directory fsync) while the main
- * thread configures them. */
-static void *ipam_main(void *arg)
+/* The commit thread: commits the staged record (store_finish), drops the
+ * lock and tells the main thread. It allocates nothing (so glibc makes no
+ * malloc arena for it). */
+static void *commit_main(void *arg)
 {
 	struct add *a = arg;
 	struct plugin *p = a->p;
-	int rc;
+	int rc = store_finish(&a->store, p->recname, a->res.ips,
+			      p->cfg.ipam_builtin ? a->res.n_ips : 0, &a->commit_err);
 
-	if (store_open(&a->store, p->cfg.data_dir, true, &a->ipam_err))
-		rc = -1;
-	else
-		rc = p->cfg.ipam_builtin ? reserve_builtin(a, &a->ipam_err)
-					 : reserve_delegated(a, &a->ipam_err);
-	if (rc == 0)
-		rc = node_sysctls(a, &a->ipam_err);	/* the thread is in the node netns */
-	pthread_mutex_lock(&a->ipam_mu);
-	a->ipam_rc = rc;
-	a->ipam_ready = true;
-	pthread_cond_signal(&a->ipam_cv);
-	pthread_mutex_unlock(&a->ipam_mu);
-	if (rc == 0)
-		a->sync_rc = store_sync(&a->store, &a->sync_err);
+	store_unlock(&a->store);
+	pthread_mutex_lock(&a->mu);
+	a->commit_rc = rc;
+	a->commit_done = true;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
 	return NULL;
 }
 
-static bool config_has_ipv6(const struct plugin_config *c)
+static int step_commit_start(struct add *a, struct vn_err *e)
 {
-	for (size_t i = 0; i < c->n_sets; i++)
-		if (c->sets[i].family == AF_INET6)
-			return true;
-	return false;
-}
-
-static int step_ipam_start(struct add *a, struct vn_err *e)
-{
-	struct plugin *p = a->p;
+	pthread_attr_t attr;
 	int rc;
 
-	pthread_attr_t attr;
-
-	a->ipv6 = p->cfg.ipam_builtin ? config_has_ipv6(&p->cfg) : sysctl_have_ipv6();
-	vn_err_clear(&a->ipam_err);
 	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, IPAM_STACK);
-	rc = pthread_create(&a->ipam_thread, &attr, ipam_main, a);
+	pthread_attr_setstacksize(&attr, COMMIT_STACK);
+	rc = pthread_create(&a->commit_thread, &attr, commit_main, a);
 	pthread_attr_destroy(&attr);
-	if (rc)
-		return vn_errf(e, VN_E_IO, "I/O error", "start IPAM thread: %s", strerror(rc));
-	a->ipam_running = true;
-	return 0;
-}
-
-/* Waits for the IPAM thread to end; returns the reservation's status. */
-static int ipam_join(struct add *a)
-{
-	if (a->ipam_running) {
-		pthread_join(a->ipam_thread, NULL);
-		a->ipam_running = false;
+	if (rc == 0) {
+		a->commit_running = true;
+		return 0;
 	}
-	return a->ipam_rc;
+	/* No thread: commit here, at the cost of waiting for the disk now. */
+	commit_main(a);
+	if (a->commit_rc == 0)
+		return 0;
+	*e = a->commit_err;
+	return -1;
 }
 
-/* Waits until the addresses are committed (not yet durable). */
-static int step_ipam_ready(struct add *a, struct vn_err *e)
+/* Waits for the commit thread to end. */
+static void commit_join(struct add *a)
 {
-	pthread_mutex_lock(&a->ipam_mu);
-	while (!a->ipam_ready)
-		pthread_cond_wait(&a->ipam_cv, &a->ipam_mu);
-	pthread_mutex_unlock(&a->ipam_mu);
-	if (a->ipam_rc) {
-		*e = a->ipam_err;
+	if (a->commit_running) {
+		pthread_join(a->commit_thread, NULL);
+		a->commit_running = false;
+	}
+}
+
+/* Waits until the reservation is committed. */
+static int step_committed(struct add *a, struct vn_err *e)
+{
+	pthread_mutex_lock(&a->mu);
+	while (!a->commit_done)
+		pthread_cond_wait(&a->cv, &a->mu);
+	pthread_mutex_unlock(&a->mu);
+	commit_join(a);
+	if (a->commit_rc) {
+		*e = a->commit_err;
 		return -1;
 	}
 	vn_logf(&a->p->log, VN_LOG_DEBUG, "reserved %zu addresses", a->res.n_ips);
 	return 0;
 }
 
-/* Waits until the reservation is durable. */
-static int step_ipam_sync(struct add *a, struct vn_err *e)
-{
-	ipam_join(a);
-	if (a->sync_rc) {
-		*e = a->sync_err;
-		return -1;
-	}
-	return 0;
-}
-
-static void undo_ipam(struct add *a)
+/* Undoes step_reserve and the commit, whichever part happened. */
+static void undo_reserve(struct add *a)
 {
 	struct plugin *p = a->p;
 	struct vn_err ignored;
 
-	ipam_join(a);
-	if (!a->record_made)
-		return;		/* nothing committed: a failed reservation cleans up */
+	commit_join(a);
 	if (!p->cfg.ipam_builtin)
-		delegate_run(p->cfg.ipam_type, p->env.path, "DEL", p->input, p->input_len, NULL,
-			     &ignored);
+		delegate_del(a);
+	if (!a->commit_done || a->commit_rc)
+		return;		/* nothing committed: a failed commit cleans up */
 	if (store_lock(&a->store, &ignored) == 0) {
 		store_release(&a->store, p->recname, NULL, &ignored);
 		store_unlock(&a->store);
 	}
 }
 
-static int random_mac(uint8_t mac[6], struct vn_err *e)
+/* Both MACs from one getrandom: unicast, locally administered. */
+static int random_macs(struct add *a, struct vn_err *e)
 {
-	if (getrandom(mac, 6, 0) != 6)
+	uint8_t rnd[12];
+
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return vn_errf(e, VN_E_IO, "I/O error", "getrandom: %s", strerror(errno));
-	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);	/* unicast, locally administered */
+	memcpy(a->res.host_mac, rnd, 6);
+	memcpy(a->res.pod_mac, rnd + 6, 6);
+	a->res.host_mac[0] = (uint8_t)((a->res.host_mac[0] & 0xfe) | 0x02);
+	a->res.pod_mac[0] = (uint8_t)((a->res.pod_mac[0] & 0xfe) | 0x02);
 	return 0;
 }
 
@@ -303,37 +296,19 @@ static int choose_mtu(struct add *a, struct vn_err *e)
 	return 0;
 }
 
-struct tombs {
-	const char *alias;
-	char names[16][16];
-	int n;
-};
-
-static void note_tomb(void *ctx, const struct link_info *l)
-{
-	struct tombs *t = ctx;
-
-	if (t->n < 16 && name_is_tomb_ifname(l->name) && strcmp(l->alias, t->alias) == 0)
-		memcpy(t->names[t->n++], l->name, 16);
-}
-
 /* A DEL of this attachment may have just retired the pod's previous veth
- * (its deletion finishes in the background): its pod end still holds
- * CNI_IFNAME. Deletes this network's retired links now; returns how many. */
-static int reap_tombs(struct add *a)
+ * (its deletion finishes in the background): its host end still holds
+ * the host name, its pod end CNI_IFNAME. Deletes the retired links now;
+ * true if there were any. */
+static bool reap_retired(struct add *a)
 {
-	struct tombs t = { .n = 0 };
 	struct vn_err ignored;
-	char alias[128];
+	bool reaped = nl_group_delete(&a->nl, NL_TOMB_GROUP, &ignored) == 0;
 
-	t.alias = plugin_alias(a->p, alias);
-	if (nl_link_each(&a->nl, TOMB_IFNAME_PREFIX, note_tomb, &t, &ignored))
-		return 0;
-	for (int i = 0; i < t.n; i++)
-		nl_link_delete(&a->nl, t.names[i], &ignored);
-	vn_logf(&a->p->log, VN_LOG_INFO, "deleted %d retired links to free %s", t.n,
-		a->p->env.ifname);
-	return t.n;
+	if (reaped)
+		vn_logf(&a->p->log, VN_LOG_INFO, "deleted retired links to free %s/%s",
+			a->p->host_ifname, a->p->env.ifname);
+	return reaped;
 }
 
 static int step_veth(struct add *a, struct vn_err *e)
@@ -343,13 +318,14 @@ static int step_veth(struct add *a, struct vn_err *e)
 	struct veth_spec v = { .host_name = p->host_ifname, .pod_name = p->env.ifname,
 			       .netns_fd = a->netns_fd, .alias = plugin_alias(p, alias) };
 
-	if (choose_mtu(a, e) || random_mac(a->res.host_mac, e) || random_mac(a->res.pod_mac, e))
+	if (choose_mtu(a, e) || random_macs(a, e))
 		return -1;
 	memcpy(v.host_mac, a->res.host_mac, 6);
 	memcpy(v.pod_mac, a->res.pod_mac, 6);
 	v.mtu = a->res.mtu;
-	if (nl_veth_create(&a->nl, &v, e) &&
-	    (errno != EEXIST || reap_tombs(a) == 0 || nl_veth_create(&a->nl, &v, e)))
+	if (nl_veth_create(&a->nl, &v, &a->host_index, &a->pod_index, e) &&
+	    (errno != EEXIST || !reap_retired(a) ||
+	     nl_veth_create(&a->nl, &v, &a->host_index, &a->pod_index, e)))
 		return vn_err_wrap(e, "host %s, pod %s", p->host_ifname, p->env.ifname);
 	a->link_made = true;
 	return 0;
@@ -365,41 +341,24 @@ static void undo_veth(struct add *a)
 
 /* Host end (already up, see nl_veth_create): IPv6 DAD off and forwarding
  * on, before the pod end comes up and gives it a carrier (DAD would start
- * then); its index for the routes. */
+ * then). */
 static int step_host_link(struct add *a, struct vn_err *e)
 {
-	struct plugin *p = a->p;
-	struct link_info l;
-	int got;
+	const char *host = a->p->host_ifname;
 
-	if (a->ipv6 && (sysctl_set_if6(p->host_ifname, "accept_dad", "0", e) ||
-			sysctl_ensure_if6(p->host_ifname, "forwarding", "1", e)))
+	if (a->ipv6 && (sysctl_set_if6(host, "accept_dad", "0", e) ||
+			sysctl_ensure_if6(host, "forwarding", "1", e)))
 		return -1;
-	got = nl_link_get(&a->nl, p->host_ifname, 0, &l, e);
-	if (got)
-		return got < 0 ? -1 : vn_errf(e, VN_E_IO, "I/O error", "%s vanished", p->host_ifname);
-	a->host_index = l.index;
 	return 0;
 }
 
-/* Inside the pod netns: DAD off, a netlink socket that stays bound to the
- * pod netns, the interface's index, up. */
+/* Inside the pod netns: DAD off, and a netlink socket that stays bound to
+ * the pod netns. */
 static int pod_inside(struct add *a, struct vn_err *e)
 {
-	struct plugin *p = a->p;
-	struct link_info l;
-	int got;
-
-	if (a->ipv6 && sysctl_set_if6(p->env.ifname, "accept_dad", "0", e))
+	if (a->ipv6 && sysctl_set_if6(a->p->env.ifname, "accept_dad", "0", e))
 		return -1;
-	if (vn_nl_open(&a->pod_nl, NETLINK_ROUTE, e))
-		return -1;
-	got = nl_link_get(&a->pod_nl, p->env.ifname, 0, &l, e);
-	if (got)
-		return got < 0 ? -1 : vn_errf(e, VN_E_IO, "I/O error", "%s vanished from the pod",
-					      p->env.ifname);
-	a->pod_index = l.index;
-	return nl_link_up(&a->pod_nl, l.index, NULL, false, e);
+	return vn_nl_open(&a->pod_nl, NETLINK_ROUTE, e);
 }
 
 static int step_pod_link(struct add *a, struct vn_err *e)
@@ -419,6 +378,8 @@ static int step_pod_link(struct add *a, struct vn_err *e)
 	return ret;
 }
 
+/* Host routes to the pod, then the pod end up with its addresses, gateway
+ * neighbours and routes: two round trips. */
 static int step_addresses(struct add *a, struct vn_err *e)
 {
 	result_plan_routes(&a->p->cfg, a->res.ips, a->res.n_ips, a->res.routes, &a->res.n_routes);
@@ -466,13 +427,14 @@ struct step {
 
 static const struct step steps[] = {
 	{ "open netns", step_netns, NULL },
-	{ "start IPAM", step_ipam_start, undo_ipam },	/* runs in its own thread */
+	{ "reserve addresses", step_reserve, undo_reserve },
+	{ "start commit", step_commit_start, NULL },	/* in its own thread */
+	{ "node sysctls", step_node_sysctls, NULL },
 	{ "create veth", step_veth, undo_veth },
 	{ "host link", step_host_link, NULL },		/* undone with the veth */
 	{ "pod link", step_pod_link, NULL },		/* undone with the veth */
-	{ "IPAM committed", step_ipam_ready, NULL },
+	{ "reservation committed", step_committed, NULL },
 	{ "addresses and routes", step_addresses, NULL },	/* undone with the veth */
-	{ "IPAM durable", step_ipam_sync, NULL },
 	{ "podguard", step_podguard, undo_podguard },
 	{ "result", step_result, NULL },
 };
@@ -487,8 +449,9 @@ static long usec_since(const struct timespec *t0)
 
 int cmd_add(struct plugin *p, struct vn_err *e)
 {
-	struct add a = { .p = p, .netns_fd = -1, .store = { .dirfd = -1, .lockfd = -1 },
-			 .ipam_mu = PTHREAD_MUTEX_INITIALIZER, .ipam_cv = PTHREAD_COND_INITIALIZER };
+	struct add a = { .p = p, .netns_fd = -1,
+			 .store = { .dirfd = -1, .lockfd = -1, .tmpfd = -1 },
+			 .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 	size_t n = sizeof(steps) / sizeof(steps[0]), i;
 	int ret = 0;
 
@@ -508,7 +471,7 @@ int cmd_add(struct plugin *p, struct vn_err *e)
 		ret = -1;
 		break;
 	}
-	ipam_join(&a);
+	commit_join(&a);
 	if (a.ipam_result)
 		json_decref(a.ipam_result);
 	store_close(&a.store);

@@ -3,21 +3,23 @@
  * found by its deterministic name; deleting it removes the pod end and the
  * routes with it, so the pod netns is never entered.
  *
- * The kernel needs ~20 ms (an RCU grace period) to unregister a veth, which
- * would be 90% of DEL. So DEL retires the link at once (down, which flushes
- * its routes, and renamed to a "vnx..." tomb name, freeing the
- * deterministic name) and a detached child process deletes it. If that
- * child never runs, GC removes the tomb (it keeps the network's alias). */
+ * The kernel needs ~15 ms (an RCU grace period, under the rtnl lock that
+ * every other netlink request waits for) to unregister a veth, which would
+ * be 90% of DEL. So DEL retires the link at once, in one message (down,
+ * which flushes its routes, and moved to the tomb group), and the node's
+ * reaper process (reaper.h) deletes the tombs in batches. If it never
+ * runs, the next ADD of the same attachment, a later reaper or GC removes
+ * the tomb. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 #include <veilnet/podguard.h>
 #include "delegate.h"
 #include "name.h"
 #include "netlink.h"
 #include "plugin.h"
+#include "reaper.h"
 
 /* ips of our pod interface in prevResult, for podguard when no record. */
 static size_t prev_ips(const struct plugin *p, struct vn_addr *out, size_t max)
@@ -35,7 +37,10 @@ static size_t prev_ips(const struct plugin *p, struct vn_addr *out, size_t max)
 	return n;
 }
 
-static int release(struct plugin *p, struct vn_addr *ips, size_t *n, struct vn_err *e)
+/* Releases the record; *n and ips are its addresses, *guarded whether ADD
+ * gave them to podguard (a Kubernetes pod: it had a namespace). */
+static int release(struct plugin *p, struct vn_addr *ips, size_t *n, bool *guarded,
+		   struct vn_err *e)
 {
 	struct store store = { .dirfd = -1, .lockfd = -1 };
 	struct store_record old;
@@ -48,6 +53,7 @@ static int release(struct plugin *p, struct vn_addr *ips, size_t *n, struct vn_e
 	}
 	if (store_lock(&store, e) == 0 && store_release(&store, p->recname, &old, e) == 0) {
 		*n = old.n_ips;
+		*guarded = old.pod_namespace != NULL;
 		memcpy(ips, old.ips, sizeof(old.ips));
 		store_record_free(&old);
 		ret = 0;
@@ -56,39 +62,17 @@ static int release(struct plugin *p, struct vn_addr *ips, size_t *n, struct vn_e
 	return ret;
 }
 
-/* In a detached child: delete the retired link, then exit. */
-static void reap_in_child(int index)
-{
-	struct vn_err ignored;
-	struct vn_nl nl;
-	pid_t pid = fork();
-
-	if (pid != 0)
-		return;		/* parent (or fork failed: GC will do it) */
-	setsid();
-	for (int fd = 0; fd < 3; fd++)
-		close(fd);	/* the runtime must not wait for us */
-	if (vn_nl_open(&nl, NETLINK_ROUTE, &ignored) == 0)
-		nl_link_delete_index(&nl, index, &ignored);
-	_exit(0);
-}
-
 static int remove_link(struct plugin *p, struct vn_err *e)
 {
-	uint8_t rnd[6] = { 0 };
-	char tomb[16];
 	struct vn_nl nl;
-	int index = 0, ret;
+	int ret;
 
-	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-		return vn_errf(e, VN_E_IO, "I/O error", "getrandom: %s", strerror(errno));
-	name_tomb_ifname(rnd, tomb);
 	if (vn_nl_open(&nl, NETLINK_ROUTE, e))
 		return -1;
-	ret = nl_link_retire(&nl, p->host_ifname, tomb, &index, e);
+	ret = nl_link_retire(&nl, p->host_ifname, e);
 	vn_nl_close(&nl);
 	if (ret == 0)
-		reap_in_child(index);
+		reaper_ensure();
 	vn_logf(&p->log, VN_LOG_DEBUG, "%s %s", p->host_ifname, ret ? "was gone" : "retired");
 	return ret < 0 ? -1 : 0;
 }
@@ -96,6 +80,7 @@ static int remove_link(struct plugin *p, struct vn_err *e)
 int cmd_del(struct plugin *p, struct vn_err *e)
 {
 	struct vn_addr ips[STORE_MAX_IPS];
+	bool guarded = false;
 	size_t n = 0;
 
 	if (remove_link(p, e))
@@ -103,9 +88,11 @@ int cmd_del(struct plugin *p, struct vn_err *e)
 	if (!p->cfg.ipam_builtin && delegate_run(p->cfg.ipam_type, p->env.path, "DEL", p->input,
 						 p->input_len, NULL, e))
 		return -1;
-	if (release(p, ips, &n, e))
+	if (release(p, ips, &n, &guarded, e))
 		return -1;
-	if (n == 0)
+	if (n == 0) {
 		n = prev_ips(p, ips, STORE_MAX_IPS);
-	return n ? podguard_forget(ips, n, e) : 0;
+		guarded = p->args.pod_namespace != NULL;
+	}
+	return n && guarded ? podguard_forget(ips, n, e) : 0;
 }

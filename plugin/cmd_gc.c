@@ -109,7 +109,7 @@ static void consider_link(void *ctx, const struct link_info *l)
 	if (strcmp(l->alias, g->alias) != 0 || g->n_doomed >= GC_MAX_LINKS)
 		return;
 	store_recname(l->name, recname);
-	if (name_is_tomb_ifname(l->name) || (name_is_host_ifname(l->name) && !keep(g, recname)))
+	if (l->group == NL_TOMB_GROUP || (name_is_host_ifname(l->name) && !keep(g, recname)))
 		memcpy(g->doomed[g->n_doomed++], l->name, 16);
 }
 

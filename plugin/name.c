@@ -32,14 +32,3 @@ int name_is_host_ifname(const char *s)
 			return 0;
 	return 1;
 }
-
-void name_tomb_ifname(const uint8_t r[6], char out[16])
-{
-	snprintf(out, 16, TOMB_IFNAME_PREFIX "%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3],
-		 r[4], r[5]);
-}
-
-int name_is_tomb_ifname(const char *s)
-{
-	return strlen(s) == HOST_IFNAME_LEN && strncmp(s, TOMB_IFNAME_PREFIX, 3) == 0;
-}

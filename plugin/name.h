@@ -23,12 +23,6 @@ uint64_t name_fnv1a(uint64_t h, const void *data, size_t len);
  * lower-case hex. */
 void name_host_ifname(const char *container_id, const char *ifname, char out[16]);
 
-/* A retired host interface awaiting deletion: "vnx" + 12 random hex
- * digits (never a live name: 'x' is not a hex digit). */
-#define TOMB_IFNAME_PREFIX "vnx"
-void name_tomb_ifname(const uint8_t rnd[6], char out[16]);
-int name_is_tomb_ifname(const char *s);
-
 /* True if s looks like a host interface name made by name_host_ifname. */
 int name_is_host_ifname(const char *s);
 

@@ -53,39 +53,6 @@ static void put_host_conf(struct nlmsghdr *nlh, const char *alias)
 	mnl_attr_nest_end(nlh, spec);
 }
 
-int nl_veth_create(struct vn_nl *nl, const struct veth_spec *v, struct vn_err *e)
-{
-	char buf[1024];
-	struct nlmsghdr *nlh = put_msg(nl, buf, 0, RTM_NEWLINK,
-				       NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
-	struct nlattr *info, *data, *peer;
-	size_t off;
-
-	put_ifinfo(nlh, 0);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->host_name);
-	mnl_attr_put(nlh, IFLA_ADDRESS, 6, v->host_mac);
-	mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
-	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
-	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
-	put_ifinfo(nlh, 0);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->pod_name);
-	mnl_attr_put(nlh, IFLA_ADDRESS, 6, v->pod_mac);
-	mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
-	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)v->netns_fd);
-	mnl_attr_nest_end(nlh, peer);
-	mnl_attr_nest_end(nlh, data);
-	mnl_attr_nest_end(nlh, info);
-	off = nlh->nlmsg_len;
-	nlh = put_msg(nl, buf, off, RTM_SETLINK, NLM_F_ACK);
-	put_ifinfo(nlh, 0);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->host_name);
-	put_host_conf(nlh, v->alias);
-	off += nlh->nlmsg_len;
-	return vn_nl_talk(nl, buf, off, NULL, NULL, "create veth", e);
-}
-
 static int link_attr(const struct nlattr *a, void *data)
 {
 	struct link_info *l = data;
@@ -95,6 +62,14 @@ static int link_attr(const struct nlattr *a, void *data)
 	case IFLA_MTU:
 		if (len >= 4)
 			l->mtu = mnl_attr_get_u32(a);
+		break;
+	case IFLA_LINK:
+		if (len >= 4)
+			l->link = (int)mnl_attr_get_u32(a);
+		break;
+	case IFLA_GROUP:
+		if (len >= 4)
+			l->group = mnl_attr_get_u32(a);
 		break;
 	case IFLA_ADDRESS:
 		if (len == 6)
@@ -110,21 +85,96 @@ static int link_attr(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
-static void parse_link(const struct nlmsghdr *nlh, struct link_info *l)
+int nl_parse_link(const struct nlmsghdr *nlh, struct link_info *l)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 
+	if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+		return -1;
 	memset(l, 0, sizeof(*l));
 	l->index = ifi->ifi_index;
 	l->flags = ifi->ifi_flags;
 	mnl_attr_parse(nlh, sizeof(*ifi), link_attr, l);
+	return 0;
 }
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
-	if (nlh->nlmsg_type == RTM_NEWLINK)
-		parse_link(nlh, data);
+	nl_parse_link(nlh, data);
 	return MNL_CB_OK;
+}
+
+/* One TX and one RX queue: a veth's queues only spread its load over
+ * CPUs, and each one costs the kernel sysfs objects to create and tear down. */
+static void put_one_queue(struct nlmsghdr *nlh)
+{
+	mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, 1);
+	mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
+}
+
+static size_t put_veth_batch(struct vn_nl *nl, char *buf, const struct veth_spec *v)
+{
+	struct nlmsghdr *nlh = put_msg(nl, buf, 0, RTM_NEWLINK,
+				       NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+	struct nlattr *info, *data, *peer;
+	size_t off;
+
+	put_ifinfo(nlh, 0);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->host_name);
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, v->host_mac);
+	mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
+	put_one_queue(nlh);
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	put_ifinfo(nlh, 0);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->pod_name);
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, v->pod_mac);
+	mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
+	put_one_queue(nlh);
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)v->netns_fd);
+	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	off = nlh->nlmsg_len;
+	nlh = put_msg(nl, buf, off, RTM_SETLINK, NLM_F_ACK);
+	put_ifinfo(nlh, 0);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->host_name);
+	put_host_conf(nlh, v->alias);
+	off += nlh->nlmsg_len;
+	nlh = put_msg(nl, buf, off, RTM_GETLINK, NLM_F_ACK);
+	put_ifinfo(nlh, 0);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->host_name);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	return off + nlh->nlmsg_len;
+}
+
+int nl_veth_create(struct vn_nl *nl, const struct veth_spec *v, int *host_index, int *pod_index,
+		   struct vn_err *e)
+{
+	char buf[1024];
+	size_t len = put_veth_batch(nl, buf, v);
+	struct link_info l = { .index = 0 };
+	struct vn_err ignored;
+	int errs[3];
+
+	if (vn_nl_talk_each(nl, buf, len, link_cb, &l, errs, 3, "create veth", e))
+		return -1;
+	if (errs[0]) {
+		errno = errs[0];
+		return vn_errf(e, VN_E_IO, "I/O error", "create veth: %s", strerror(errs[0]));
+	}
+	if (errs[1] || errs[2] || l.index <= 0 || l.link <= 0) {
+		int err = errs[1] ? errs[1] : errs[2] ? errs[2] : ENODEV;
+
+		nl_link_delete(nl, v->host_name, &ignored);
+		errno = err;
+		return vn_errf(e, VN_E_IO, "I/O error", "set up veth: %s", strerror(err));
+	}
+	*host_index = l.index;
+	*pod_index = l.link;
+	return 0;
 }
 
 int nl_link_get(struct vn_nl *nl, const char *name, int index, struct link_info *out,
@@ -159,39 +209,29 @@ int nl_link_delete(struct vn_nl *nl, const char *name, struct vn_err *e)
 	return vn_err_wrap(e, "%s", name);
 }
 
-int nl_link_retire(struct vn_nl *nl, const char *name, const char *tomb, int *index,
-		   struct vn_err *e)
+int nl_link_retire(struct vn_nl *nl, const char *name, struct vn_err *e)
 {
-	char buf[512];
-	struct link_info l;
-	struct nlmsghdr *nlh;
-	size_t off = 0;
-	int got = nl_link_get(nl, name, 0, &l, e);
+	char buf[256];
+	struct nlmsghdr *nlh = put_msg(nl, buf, 0, RTM_SETLINK, NLM_F_ACK);
 
-	if (got)
-		return got;
-	*index = l.index;
-	nlh = put_msg(nl, buf, off, RTM_SETLINK, NLM_F_ACK);
-	put_ifinfo(nlh, l.index)->ifi_change = IFF_UP;	/* flags 0: down */
-	off += nlh->nlmsg_len;
-	nlh = put_msg(nl, buf, off, RTM_SETLINK, NLM_F_ACK);
-	put_ifinfo(nlh, l.index);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, tomb);
-	off += nlh->nlmsg_len;
-	if (vn_nl_talk(nl, buf, off, NULL, NULL, "retire link", e) == 0)
+	put_ifinfo(nlh, 0)->ifi_change = IFF_UP;	/* flags 0: down */
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put_u32(nlh, IFLA_GROUP, NL_TOMB_GROUP);
+	if (vn_nl_talk(nl, buf, nlh->nlmsg_len, NULL, NULL, "retire link", e) == 0)
 		return 0;
 	if (errno == ENODEV)
 		return 1;
 	return vn_err_wrap(e, "%s", name);
 }
 
-int nl_link_delete_index(struct vn_nl *nl, int index, struct vn_err *e)
+int nl_group_delete(struct vn_nl *nl, unsigned int group, struct vn_err *e)
 {
 	char buf[256];
 	struct nlmsghdr *nlh = put_msg(nl, buf, 0, RTM_DELLINK, NLM_F_ACK);
 
-	put_ifinfo(nlh, index);
-	if (vn_nl_talk(nl, buf, nlh->nlmsg_len, NULL, NULL, "delete link", e) == 0)
+	put_ifinfo(nlh, 0);
+	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
+	if (vn_nl_talk(nl, buf, nlh->nlmsg_len, NULL, NULL, "delete retired links", e) == 0)
 		return 0;
 	return errno == ENODEV ? 1 : -1;
 }
@@ -281,15 +321,6 @@ static bool any_family(const struct vn_addr *ips, size_t n, int family)
 	return false;
 }
 
-int nl_link_up(struct vn_nl *nl, int ifindex, const char *alias, bool v4conf, struct vn_err *e)
-{
-	char buf[512];
-	size_t off = 0;
-
-	put_setlink_up(nl, buf, &off, ifindex, alias, v4conf);
-	return vn_nl_talk(nl, buf, off, NULL, NULL, "set link up", e);
-}
-
 int nl_host_routes(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_t n_ips,
 		   struct vn_err *e)
 {
@@ -317,6 +348,7 @@ int nl_pod_addrs(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_
 	size_t off = 0;
 	struct vn_addr gw;
 
+	put_setlink_up(nl, buf, &off, ifindex, NULL, false);
 	for (size_t i = 0; i < n_ips; i++)
 		put_addr(nl, buf, &off, ifindex, &ips[i], vn_addr_size(ips[i].family) * 8,
 			 RT_SCOPE_UNIVERSE);
@@ -363,47 +395,87 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int nl_route_match(struct vn_nl *nl, const struct vn_prefix *dst, struct route_match *out,
-		   struct vn_err *e)
+/* A FIB lookup of dst (RTM_F_FIB_MATCH: the route itself is answered). */
+static void put_route_lookup(struct vn_nl *nl, char *buf, size_t *off, const struct vn_prefix *dst)
 {
-	char buf[256];
-	struct nlmsghdr *nlh = put_msg(nl, buf, 0, RTM_GETROUTE, NLM_F_ACK);
+	struct nlmsghdr *nlh = put_msg(nl, buf, *off, RTM_GETROUTE, NLM_F_ACK);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-
 	struct vn_addr probe = dst->addr;
 
 	/* 0.0.0.0 is answered as a local address without a FIB lookup; for
 	 * a default route look up a documentation address nobody routes. */
 	if (dst->len == 0)
 		vn_addr_parse(dst->addr.family == AF_INET ? "192.0.2.1" : "2001:db8::1", &probe);
-	memset(out, 0, sizeof(*out));
 	rtm->rtm_family = (unsigned char)dst->addr.family;
 	rtm->rtm_dst_len = (unsigned char)(vn_addr_size(dst->addr.family) * 8);
 	rtm->rtm_flags = RTM_F_FIB_MATCH;
 	mnl_attr_put(nlh, RTA_DST, vn_addr_size(probe.family), probe.b);
-	if (vn_nl_talk(nl, buf, nlh->nlmsg_len, route_cb, out, "get route", e) == 0)
+	*off += nlh->nlmsg_len;
+}
+
+static bool no_route(int err)
+{
+	return err == ENETUNREACH || err == EHOSTUNREACH || err == ESRCH;
+}
+
+int nl_route_match(struct vn_nl *nl, const struct vn_prefix *dst, struct route_match *out,
+		   struct vn_err *e)
+{
+	char buf[256];
+	size_t len = 0;
+
+	memset(out, 0, sizeof(*out));
+	put_route_lookup(nl, buf, &len, dst);
+	if (vn_nl_talk(nl, buf, len, route_cb, out, "get route", e) == 0)
 		return 0;
-	if (errno == ENETUNREACH || errno == EHOSTUNREACH || errno == ESRCH) {
+	if (no_route(errno)) {
 		out->found = false;
 		return 0;
 	}
 	return -1;
 }
 
+/* Answers to the two default-route lookups, by sequence number. */
+struct default_routes {
+	unsigned int seq0;
+	struct route_match m[2];
+};
+
+static int default_route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct default_routes *d = data;
+	unsigned int i = nlh->nlmsg_seq - d->seq0;
+
+	return i < 2 ? route_cb(nlh, &d->m[i]) : MNL_CB_OK;
+}
+
 int nl_default_route_mtu(struct vn_nl *nl, unsigned int *mtu, struct vn_err *e)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
+	struct default_routes d;
+	char buf[256];
+	size_t len = 0;
+	int errs[2];
 
+	memset(&d, 0, sizeof(d));
 	for (int i = 0; i < 2; i++) {
 		struct vn_prefix any = { .addr = { .family = families[i] }, .len = 0 };
-		struct route_match m;
+
+		put_route_lookup(nl, buf, &len, &any);
+	}
+	d.seq0 = ((struct nlmsghdr *)buf)->nlmsg_seq;
+	if (vn_nl_talk_each(nl, buf, len, default_route_cb, &d, errs, 2, "default routes", e))
+		return -1;
+	for (int i = 0; i < 2; i++) {
 		struct link_info l;
 
-		if (nl_route_match(nl, &any, &m, e))
-			return -1;
-		if (!m.found || m.dst_len != 0 || m.oif <= 0)
+		if (errs[i] && !no_route(errs[i])) {
+			errno = errs[i];
+			return vn_errf(e, VN_E_IO, "I/O error", "default route: %s", strerror(errs[i]));
+		}
+		if (errs[i] || !d.m[i].found || d.m[i].dst_len != 0 || d.m[i].oif <= 0)
 			continue;
-		if (nl_link_get(nl, NULL, m.oif, &l, e) < 0)
+		if (nl_link_get(nl, NULL, d.m[i].oif, &l, e) < 0)
 			return -1;
 		if (l.mtu) {
 			*mtu = l.mtu;
@@ -470,9 +542,8 @@ static int link_each_cb(const struct nlmsghdr *nlh, void *data)
 	struct link_dump *d = data;
 	struct link_info l;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK)
+	if (nl_parse_link(nlh, &l))
 		return MNL_CB_OK;
-	parse_link(nlh, &l);
 	if (strncmp(l.name, d->prefix, strlen(d->prefix)) == 0)
 		d->fn(d->ctx, &l);
 	return MNL_CB_OK;

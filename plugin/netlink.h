@@ -28,18 +28,28 @@ struct link_info {
 	int index;
 	unsigned int flags;		/* IFF_* */
 	unsigned int mtu;
+	int link;			/* IFLA_LINK: a veth's peer index (in its netns) */
+	unsigned int group;		/* IFLA_GROUP */
 	uint8_t mac[6];
 	char alias[128];
 	char name[16];
 };
 
-/* Creates the veth pair in one request: host end here, pod end already
- * inside the pod netns under its final name. Nothing is left on failure.
- * A second message of the same batch sets the host end up with its alias,
- * IPv4 forwarding and proxy_arp: the kernel runs a batch within one
- * sendmsg, so no process kill can leave the link without its alias (GC
- * relies on it to find leaks). The pod end stays down (no carrier yet). */
-int nl_veth_create(struct vn_nl *nl, const struct veth_spec *v, struct vn_err *e);
+/* Creates the veth pair in one round trip: host end here, pod end already
+ * inside the pod netns under its final name. A second message of the same
+ * batch sets the host end up with its alias, IPv4 forwarding and
+ * proxy_arp: the kernel runs a batch within one sendmsg, so no process
+ * kill can leave the link without its alias (GC relies on it to find
+ * leaks). A third reads the host end back: its index and, from its
+ * IFLA_LINK, the pod end's index in the pod netns. The pod end stays down
+ * (no carrier yet). Nothing is left on failure; errno tells why (EEXIST:
+ * a name is taken, here or in the pod netns). */
+int nl_veth_create(struct vn_nl *nl, const struct veth_spec *v, int *host_index, int *pod_index,
+		   struct vn_err *e);
+
+/* Fills *out from an RTM_NEWLINK message (an answer or a notification).
+ * Returns 0, or -1 if nlh is not one. */
+int nl_parse_link(const struct nlmsghdr *nlh, struct link_info *out);
 
 /* Looks a link up by name (index 0) or index. Returns 0 with *out filled,
  * 1 if there is no such link, -1 with e set. */
@@ -49,27 +59,28 @@ int nl_link_get(struct vn_nl *nl, const char *name, int index, struct link_info 
 /* Deletes a link by name. Returns 0 if deleted, 1 if it did not exist. */
 int nl_link_delete(struct vn_nl *nl, const char *name, struct vn_err *e);
 
-/* Retires a link at once: sets it down (which flushes its addresses and
- * routes) and renames it to tomb, in one batch, leaving the slow kernel
- * teardown (an RCU grace period, ~20 ms) to nl_link_delete_index later.
- * Returns 0 with *index set, 1 if there is no such link. */
-int nl_link_retire(struct vn_nl *nl, const char *name, const char *tomb, int *index,
-		   struct vn_err *e);
+/* Links of this group are retired host ends awaiting deletion. */
+#define NL_TOMB_GROUP 0x766e7462u	/* "vntb" */
 
-/* Deletes a link by index. Returns 0 if deleted, 1 if it did not exist. */
-int nl_link_delete_index(struct vn_nl *nl, int index, struct vn_err *e);
+/* Retires a link at once, in one message: sets it down (which flushes its
+ * addresses and routes, so its pod addresses may be handed out again) and
+ * moves it to NL_TOMB_GROUP, leaving the slow kernel teardown (an RCU grace
+ * period, ~15 ms, under the rtnl lock) to nl_group_delete, which removes
+ * every retired link in one go. Returns 0, or 1 if there is no such link. */
+int nl_link_retire(struct vn_nl *nl, const char *name, struct vn_err *e);
 
-/* Sets a link up; with alias, also its alias; with v4conf, also IPv4
- * forwarding and proxy_arp (IFLA_AF_SPEC / IFLA_INET_CONF). One request. */
-int nl_link_up(struct vn_nl *nl, int ifindex, const char *alias, bool v4conf, struct vn_err *e);
+/* Deletes every link of group (and so the pod ends of retired veths) in one
+ * request. Returns 0, 1 if the group has no link, or -1 with e set. */
+int nl_group_delete(struct vn_nl *nl, unsigned int group, struct vn_err *e);
 
 /* Host end, one batch: fe80::1/64 (nodad) if any IPv6 address, and a /32
  * or /128 route to each pod address. */
 int nl_host_routes(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_t n_ips,
 		   struct vn_err *e);
 
-/* Pod end, one batch: the /32 and /128 addresses (nodad), permanent
- * neighbours for the link-local gateways (host_mac) and the routes. */
+/* Pod end, one batch: the link up, the /32 and /128 addresses (nodad),
+ * permanent neighbours for the link-local gateways (host_mac) and the
+ * routes. */
 int nl_pod_addrs(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_t n_ips,
 		 const uint8_t host_mac[6], const struct cfg_route *routes, size_t n_routes,
 		 struct vn_err *e);

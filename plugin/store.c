@@ -343,12 +343,13 @@ int store_reserve(struct store *s, const struct plugin_config *c, const char *re
 	return 0;
 }
 
-/* Like vn_write_atomic (temp file, fsync, rename; the directory's fsync is
- * store_sync, so that it can run outside the lock), with the reservation
- * links made between the fsync and the rename: they
- * are hard links of the record-to-be, so the record never exists without
- * them, and until the rename they are stale (their record does not exist
- * yet), i.e. free. */
+/* The record is written like vn_write_atomic does (temp file, fsync,
+ * rename), in two halves so that the slow fsync can overlap other work:
+ * store_stage writes the temp file, store_finish makes it durable, makes
+ * the reservation links and renames it into place. The links are hard
+ * links of the record-to-be, so the record never exists without them, and
+ * until the rename they are stale (their record does not exist yet), i.e.
+ * free. */
 int store_prepare(struct store *s, const char *recname, struct vn_err *e)
 {
 	drop_tmp(s);
@@ -359,15 +360,34 @@ int store_prepare(struct store *s, const char *recname, struct vn_err *e)
 	return 0;
 }
 
-static int commit(struct store *s, const char *recname, const char *text, const struct vn_addr *ips,
-		  size_t n_ips, struct vn_err *e)
+int store_stage(struct store *s, const char *recname, const struct store_record *r,
+		struct vn_err *e)
+{
+	char *text;
+	int ret = 0;
+
+	if (s->tmpfd < 0 && store_prepare(s, recname, e))
+		return -1;
+	text = store_record_json(r);
+	if (!text)
+		return IO(e, "out of memory");
+	if (vn_write_all(s->tmpfd, text, strlen(text)))
+		ret = IO(e, "write %s/%s: %s", s->dir, s->tmpname, strerror(errno));
+	free(text);
+	if (ret)
+		drop_tmp(s);
+	return ret;
+}
+
+int store_finish(struct store *s, const char *recname, const struct vn_addr *ips, size_t n_ips,
+		 struct vn_err *e)
 {
 	struct stat st = { 0 };
 	size_t made = 0;
 
-	if (s->tmpfd < 0 && store_prepare(s, recname, e))
-		return -1;
-	if (vn_write_all(s->tmpfd, text, strlen(text)) || fsync(s->tmpfd) || fstat(s->tmpfd, &st)) {
+	if (s->tmpfd < 0)
+		return IO(e, "%s/%s: nothing staged", s->dir, recname);
+	if (fsync(s->tmpfd) || fstat(s->tmpfd, &st)) {
 		IO(e, "write %s/%s: %s", s->dir, s->tmpname, strerror(errno));
 		goto fail;
 	}
@@ -380,6 +400,8 @@ static int commit(struct store *s, const char *recname, const char *text, const 
 		IO(e, "rename %s/%s: %s", s->dir, recname, strerror(errno));
 		goto fail;
 	}
+	if (n_ips)
+		write_last(s, ips, n_ips);
 	return 0;
 fail:
 	unlink_ips(s, &st, ips, made);
@@ -390,26 +412,12 @@ fail:
 	return -1;
 }
 
-int store_sync(struct store *s, struct vn_err *e)
-{
-	if (fsync(s->dirfd))
-		return IO(e, "fsync %s: %s", s->dir, strerror(errno));
-	return 0;
-}
-
 int store_commit(struct store *s, const char *recname, const struct store_record *r,
 		 bool reserve, struct vn_err *e)
 {
-	char *text = store_record_json(r);
-	int ret;
-
-	if (!text)
-		return IO(e, "out of memory");
-	ret = commit(s, recname, text, r->ips, reserve ? r->n_ips : 0, e);
-	free(text);
-	if (ret == 0 && reserve)
-		write_last(s, r->ips, r->n_ips);
-	return ret;
+	if (store_stage(s, recname, r, e))
+		return -1;
+	return store_finish(s, recname, r->ips, reserve ? r->n_ips : 0, e);
 }
 
 int store_get_record(struct store *s, const char *recname, struct store_record *r,

@@ -19,8 +19,16 @@
  * leaves a consistent store: a link whose record is gone, was never
  * renamed into place, or is another inode is stale, i.e. free, and is
  * replaced by the next allocation or removed by GC. No index exists that
- * could disagree with the records. Functions marked "locked" must run
- * between store_lock and store_unlock.
+ * could disagree with the records.
+ *
+ * Changes are atomic, not synchronously durable: the directory is not
+ * fsynced after a rename or unlink. A power loss may forget the last
+ * changes, never mix them: a record that made it to disk was fsynced
+ * whole before its rename, and a lost rename or unlink leaves only stale
+ * links or a record that GC releases. Nothing is lost that matters, since
+ * every attachment (its netns and veth) dies with the node anyway; the
+ * runtime wires new sandboxes after a reboot. Functions marked "locked"
+ * must run between store_lock and store_unlock.
  */
 #ifndef PLUGIN_STORE_H
 #define PLUGIN_STORE_H
@@ -92,18 +100,27 @@ int store_reserve(struct store *s, const struct plugin_config *c, const char *re
 /* Locked. Writes record r as recname atomically (temp file, fsync, rename)
  * and, with reserve, makes the ip- links of its addresses (and moves the
  * round-robin hint): the reservation is committed by the final rename. On
- * failure nothing of it is left. Follow with store_sync for durability. */
+ * failure nothing of it is left. Same as store_stage, then store_finish. */
 int store_commit(struct store *s, const char *recname, const struct store_record *r,
 		 bool reserve, struct vn_err *e);
 
-/* Creates the temp file store_commit will write recname through, so that
- * this (the slow part on some file systems) happens before taking the
+/* Creates the temp file store_stage will write recname through, so that
+ * this (the slow part on some file systems) may happen before taking the
  * lock. Optional; store_close removes it if it was not used. */
 int store_prepare(struct store *s, const char *recname, struct vn_err *e);
 
-/* fsyncs the data directory, making committed changes durable; needs no
- * lock. Returns 0 or -1 with e set. */
-int store_sync(struct store *s, struct vn_err *e);
+/* Locked. The first half of store_commit: writes r to the temp file (not
+ * yet fsynced). On failure the temp file is gone. */
+int store_stage(struct store *s, const char *recname, const struct store_record *r,
+		struct vn_err *e);
+
+/* Locked. The second half: fsyncs the temp file, links ips (the ones to
+ * reserve; none for a record of delegated IPAM) to it, renames it to
+ * recname and moves the round-robin hint. Allocates no memory, so it may
+ * run in a thread of its own while another thread goes on. On failure
+ * nothing of the record is left. */
+int store_finish(struct store *s, const char *recname, const struct vn_addr *ips, size_t n_ips,
+		 struct vn_err *e);
 
 /* Reads a record. Returns 0 (r filled, free it), 1 if there is none, or -1
  * with e set. */

@@ -58,8 +58,3 @@ int sysctl_ensure_if6(const char *ifname, const char *name, const char *value, s
 	snprintf(key, sizeof(key), "net/ipv6/conf/%s/%s", ifname, name);
 	return sysctl_ensure(key, value, e);
 }
-
-int sysctl_have_ipv6(void)
-{
-	return access("/proc/sys/net/ipv6/conf/all", F_OK) == 0;
-}

@@ -18,7 +18,4 @@ int sysctl_set_if6(const char *ifname, const char *name, const char *value, stru
 /* Ensures net/ipv6/conf/<ifname>/<name> reads value. */
 int sysctl_ensure_if6(const char *ifname, const char *name, const char *value, struct vn_err *e);
 
-/* True if IPv6 is available in the current netns. */
-int sysctl_have_ipv6(void);
-
 #endif

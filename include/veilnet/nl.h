@@ -34,4 +34,12 @@ unsigned int vn_nl_seq(struct vn_nl *nl);
 int vn_nl_talk(struct vn_nl *nl, const void *buf, size_t len,
 	       mnl_cb_t cb, void *data, const char *what, struct vn_err *e);
 
+/* Like vn_nl_talk, for a batch whose messages may fail one by one (lookups
+ * that may find nothing): errs[i] receives the errno the kernel answered
+ * to the message whose sequence number is i after the first message's (0:
+ * success), for i < n_errs. Returns -1 with e set only if sending or
+ * receiving failed; a callback's failure is not reported. */
+int vn_nl_talk_each(struct vn_nl *nl, const void *buf, size_t len, mnl_cb_t cb, void *data,
+		    int *errs, size_t n_errs, const char *what, struct vn_err *e);
+
 #endif

@@ -33,6 +33,7 @@
 #include <veilnet/prefix.h>
 
 #define PODGUARD_TABLE "veilnet"	/* family inet */
+#define PODGUARD_MAX_IPS 4		/* addresses per pod */
 
 int podguard_admit(const char *pod_namespace, const struct vn_addr *ips, size_t n_ips,
 		   struct vn_err *e);

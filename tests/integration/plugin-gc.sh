@@ -18,8 +18,9 @@ ip4() { jq -r '.ips[0].address' "$T/r$1.json" | cut -d/ -f1; }
 # leftovers a crash could leave
 ln -s vn00000000000ff.json "$DATA/ip-10.200.0.250"
 echo '{}' >"$DATA/$(host_if c3).json.tmp.4242"
-ip -n "$NODE" link add vnx000000000001 type veth peer name vnp-gc-t1
-ip -n "$NODE" link set vnx000000000001 alias veilnet:vnp-net
+TOMB=$(host_if ctomb)	# what DEL leaves for its child to delete: down, tomb group
+ip -n "$NODE" link add "$TOMB" type veth peer name vnp-gc-t1
+ip -n "$NODE" link set "$TOMB" alias veilnet:vnp-net group 0x766e7462
 ip -n "$NODE" link add vn0000000000abc type veth peer name vnp-gc-t2
 ip -n "$NODE" link set vn0000000000abc alias veilnet:other-net
 ip -n "$NODE" link add vn0000000000abd type veth peer name vnp-gc-t3
@@ -51,7 +52,7 @@ for i in 1 2; do
 		"ip -n $NODE link show $h && ip -n $NODE route show $(ip4 $i) | grep -q $h && [ -e $DATA/$h.json ] && [ $DATA/ip-$(ip4 $i) -ef $DATA/$h.json ]"
 done
 t_check "c1 still pings c2" ip netns exec vnp-$S-p1 ping -c1 -W2 "$(ip4 2)"
-t_check "GC removed a retired (tomb) link of this network" bash -c "! ip -n $NODE link show vnx000000000001"
+t_check "GC removed a retired (tomb) link of this network" bash -c "! ip -n $NODE link show $TOMB"
 t_check "GC kept another network's veth" ip -n "$NODE" link show vn0000000000abc
 t_check "GC kept a veth without our alias" ip -n "$NODE" link show vn0000000000abd
 t_check "GC removed a dangling reservation link" test ! -L "$DATA/ip-10.200.0.250"

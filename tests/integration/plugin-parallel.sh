@@ -68,5 +68,16 @@ echo "# $PODS DELs with $WORKERS workers: $ms ms"
 t_check "every DEL succeeded" test "$(cat "$T"/res/DEL-*.json | wc -c)" = 0
 t_check "no record or reservation left" store_clean
 t_check "no host route left" test -z "$(ip -n "$NODE" route show | grep '^10\.200\.0\.')"
+# DEL retires a veth in one message (down, tomb group); the node's reaper
+# deletes the tombs in batches, then leaves once idle.
+only_tombs_left() {
+	[ -z "$(ip -n "$NODE" -o link show up | grep ': vn')" ] &&
+		[ "$(ip -n "$NODE" -o link show group 0x766e7462 | wc -l)" = "$(node_links | wc -l)" ]
+}
+t_check "right after DEL every veth left is retired: down, in the tomb group" only_tombs_left
 t_check "no host veth left" wait_until no_node_links
+no_reaper() {
+	! ip netns pids "$NODE" | xargs -r ps -o comm= -p | grep -q '^veilnet$'
+}
+t_check "the node's reaper leaves once idle" wait_until no_reaper
 t_done

@@ -1,0 +1,166 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/rtnetlink.h>
+#include <veilnet/file.h>
+#include "netlink.h"
+#include "reaper.h"
+
+struct reaper {
+	struct vn_nl req;	/* group deletes */
+	struct vn_nl mon;	/* link notifications */
+	bool pending;		/* a tomb was seen since the last delete */
+	long deadline;		/* when to delete, if pending (ms) */
+	long idle_end;		/* when to leave, if not pending (ms) */
+};
+
+static long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
+static void delete_tombs(struct vn_nl *nl)
+{
+	struct vn_err ignored;
+
+	nl_group_delete(nl, NL_TOMB_GROUP, &ignored);
+}
+
+static void note_tomb(struct reaper *r)
+{
+	long now = now_ms();
+
+	r->idle_end = now + REAPER_IDLE_MS;
+	if (r->pending)
+		return;
+	r->pending = true;
+	r->deadline = now + REAPER_BATCH_MS;
+}
+
+/* Reads every queued notification; notes a link entering the tomb group.
+ * A lost notification (ENOBUFS) may have been one. */
+static void drain(struct reaper *r)
+{
+	char buf[32768];
+	ssize_t n;
+
+	while ((n = recv(mnl_socket_get_fd(r->mon.sock), buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
+		const struct nlmsghdr *nlh = (const void *)buf;
+		int left = (int)n;
+
+		if (n < 0) {
+			if (errno == ENOBUFS)
+				note_tomb(r);
+			if (errno != EINTR && errno != ENOBUFS)
+				return;
+			continue;
+		}
+		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+			struct link_info l;
+
+			if (nl_parse_link(nlh, &l) == 0 && l.group == NL_TOMB_GROUP)
+				note_tomb(r);
+		}
+	}
+}
+
+/* Follows notifications until no tomb has come for REAPER_IDLE_MS. */
+static void follow(struct reaper *r)
+{
+	struct pollfd pfd = { .fd = mnl_socket_get_fd(r->mon.sock), .events = POLLIN };
+
+	for (;;) {
+		long wait = (r->pending ? r->deadline : r->idle_end) - now_ms();
+		int rc = poll(&pfd, 1, wait > 0 ? (int)wait : 0);
+
+		if (rc > 0) {
+			drain(r);
+		} else if (rc == 0 && r->pending) {
+			r->pending = false;
+			delete_tombs(&r->req);
+		} else if (rc == 0 || errno != EINTR) {
+			return;
+		}
+	}
+}
+
+/* The reaper process: lockfd is its flock, held until it leaves. */
+static void reaper_run(int lockfd)
+{
+	struct reaper r = { .pending = false };
+	struct vn_err ignored;
+	unsigned int group = RTNLGRP_LINK;
+
+	setsid();
+	for (int fd = 0; fd < 3; fd++)
+		close(fd);	/* the runtime must not wait for us */
+	if (vn_nl_open(&r.req, NETLINK_ROUTE, &ignored) == 0 &&
+	    vn_nl_open(&r.mon, NETLINK_ROUTE, &ignored) == 0 &&
+	    mnl_socket_setsockopt(r.mon.sock, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) == 0) {
+		note_tomb(&r);	/* subscribed first: no tomb retired from now on is missed */
+		follow(&r);
+	}
+	close(lockfd);
+	delete_tombs(&r.req);	/* one retired while we were leaving */
+	vn_nl_close(&r.mon);
+	vn_nl_close(&r.req);
+}
+
+static int open_lock(void)
+{
+	char path[sizeof(REAPER_DIR) + 48];
+	struct vn_err ignored;
+	struct stat st;
+
+	if (stat("/proc/thread-self/ns/net", &st) || vn_mkdir_p(REAPER_DIR, 0755, &ignored))
+		return -1;
+	snprintf(path, sizeof(path), REAPER_DIR "/reaper-%llu.lock", (unsigned long long)st.st_ino);
+	return open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+}
+
+/* No reaper can run: deletes the tombs now, at DEL's expense. */
+static void delete_now(void)
+{
+	struct vn_err ignored;
+	struct vn_nl nl;
+
+	if (vn_nl_open(&nl, NETLINK_ROUTE, &ignored) == 0) {
+		delete_tombs(&nl);
+		vn_nl_close(&nl);
+	}
+}
+
+void reaper_ensure(void)
+{
+	int fd = open_lock();
+	pid_t pid;
+
+	if (fd < 0) {
+		delete_now();
+		return;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK)
+			delete_now();
+		close(fd);	/* EWOULDBLOCK: the running reaper sees our tomb */
+		return;
+	}
+	pid = fork();	/* the child shares the locked open file */
+	if (pid == 0) {
+		reaper_run(fd);
+		_exit(0);
+	}
+	close(fd);
+	if (pid < 0)
+		delete_now();
+}
