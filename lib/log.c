@@ -36,6 +36,11 @@ void vn_log_close(struct vn_log *l)
 	l->f = NULL;
 }
 
+int vn_log_wants(const struct vn_log *l, int level)
+{
+	return l && l->f && level <= l->level;
+}
+
 void vn_logf(const struct vn_log *l, int level, const char *fmt, ...)
 {
 	static const char *names[] = { "", "ERROR", "WARN", "INFO", "DEBUG" };
@@ -44,7 +49,7 @@ void vn_logf(const struct vn_log *l, int level, const char *fmt, ...)
 	char stamp[32];
 	va_list ap;
 
-	if (!l || !l->f || level > l->level)
+	if (!vn_log_wants(l, level))
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);

@@ -2,7 +2,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <time.h>
 #include <veilnet/nl.h>
 
 int vn_nl_open(struct vn_nl *nl, int bus, struct vn_err *e)
@@ -22,7 +21,7 @@ int vn_nl_open(struct vn_nl *nl, int bus, struct vn_err *e)
 	/* A kernel that never answers must not hang the caller forever. */
 	setsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	nl->portid = mnl_socket_get_portid(nl->sock);
-	nl->seq = (unsigned int)time(NULL);
+	nl->seq = 0;		/* the socket is new: any start is unique */
 	return 0;
 }
 

@@ -36,17 +36,17 @@ const char *vn_addr_str(const struct vn_addr *a, char *buf)
 	return buf;
 }
 
+/* One to three decimal digits, at most max. */
 static int parse_len(const char *s, unsigned int max, unsigned int *out)
 {
-	char *end;
-	unsigned long v;
+	unsigned int v = 0;
+	size_t n = 0;
 
-	if (*s < '0' || *s > '9')
+	for (; s[n] >= '0' && s[n] <= '9' && n < 4; n++)
+		v = v * 10 + (unsigned int)(s[n] - '0');
+	if (n == 0 || n > 3 || s[n] || v > max)
 		return -1;
-	v = strtoul(s, &end, 10);
-	if (*end || v > max || end - s > 3)
-		return -1;
-	*out = (unsigned int)v;
+	*out = v;
 	return 0;
 }
 

@@ -224,7 +224,8 @@ static int step_commit_start(struct add *a, struct vn_err *e)
 	return -1;
 }
 
-/* Waits for the commit thread to end. */
+/* Waits for the commit thread to end (cmd_add does so last, so that the
+ * thread's exit overlaps the rest of ADD). */
 static void commit_join(struct add *a)
 {
 	if (a->commit_running) {
@@ -240,7 +241,6 @@ static int step_committed(struct add *a, struct vn_err *e)
 	while (!a->commit_done)
 		pthread_cond_wait(&a->cv, &a->mu);
 	pthread_mutex_unlock(&a->mu);
-	commit_join(a);
 	if (a->commit_rc) {
 		*e = a->commit_err;
 		return -1;
@@ -453,15 +453,18 @@ int cmd_add(struct plugin *p, struct vn_err *e)
 			 .store = { .dirfd = -1, .lockfd = -1, .tmpfd = -1 },
 			 .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 	size_t n = sizeof(steps) / sizeof(steps[0]), i;
+	bool timed = vn_log_wants(&p->log, VN_LOG_DEBUG);
 	int ret = 0;
 
 	for (i = 0; i < n; i++) {
 		struct timespec t0;
 
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (timed)
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (steps[i].run(&a, e) == 0) {
-			vn_logf(&p->log, VN_LOG_DEBUG, "step \"%s\": %ld us", steps[i].name,
-				usec_since(&t0));
+			if (timed)
+				vn_logf(&p->log, VN_LOG_DEBUG, "step \"%s\": %ld us", steps[i].name,
+					usec_since(&t0));
 			continue;
 		}
 		vn_logf(&p->log, VN_LOG_WARN, "step \"%s\" failed, undoing", steps[i].name);

@@ -1,7 +1,17 @@
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include "env.h"
+
+/* ASCII classes, whatever the locale: the spec's character sets are ASCII. */
+static int ascii_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int ascii_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
 
 static const char *get_set(cni_getenv_fn get, const char *name)
 {
@@ -12,10 +22,10 @@ static const char *get_set(cni_getenv_fn get, const char *name)
 
 int cni_valid_container_id(const char *s)
 {
-	if (!s || !isalnum((unsigned char)*s))
+	if (!s || !ascii_alnum(*s))
 		return 0;
 	for (s++; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+		if (!ascii_alnum(*s) && !strchr("_.-", *s))
 			return 0;
 	return 1;
 }
@@ -27,7 +37,7 @@ int cni_valid_ifname(const char *s)
 	if (n == 0 || n > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return 0;
 	for (; *s; s++)
-		if (*s == '/' || *s == ':' || isspace((unsigned char)*s))
+		if (*s == '/' || *s == ':' || ascii_space(*s))
 			return 0;
 	return 1;
 }

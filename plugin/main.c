@@ -11,40 +11,59 @@
 #include "result.h"
 #include "version.h"
 
-static void print_json(json_t *o)
+/* stdout is written with write(2), not stdio: one invocation prints one
+ * document, and leaving stdio out spares every start its pages. */
+static void print_text(char *text)
 {
-	char *text = json_dumps(o, JSON_PRESERVE_ORDER | JSON_INDENT(2));
-
 	if (text) {
-		fputs(text, stdout);
-		fputc('\n', stdout);
+		size_t n = strlen(text);
+
+		text[n] = '\n';	/* over the NUL, which the write does not need */
+		vn_write_all(STDOUT_FILENO, text, n + 1);
 	}
 	free(text);
 }
 
+static void print_json(json_t *o)
+{
+	print_text(json_dumps(o, JSON_PRESERVE_ORDER | JSON_INDENT(2)));
+}
+
 static int print_error(const char *version, const struct vn_err *e)
 {
-	char *text = result_error_json(version, e);
-
-	if (text) {
-		fputs(text, stdout);
-		fputc('\n', stdout);
-	}
-	free(text);
+	print_text(result_error_json(version, e));
 	return 1;
+}
+
+/* Appends s at *pos in buf (size bytes), truncating; keeps a NUL. */
+static void append(char *buf, size_t size, size_t *pos, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > size - 1 - *pos)
+		n = size - 1 - *pos;
+	memcpy(buf + *pos, s, n);
+	*pos += n;
+	buf[*pos] = '\0';
 }
 
 static int cmd_version(const char *input, size_t len)
 {
 	static const char *const versions[] = CNI_SUPPORTED_VERSIONS;
-	char ver[32];
+	char ver[32], out[512];
+	size_t pos = 0;
 
 	config_peek_version(input, len, ver, sizeof(ver));
-	printf("{\"cniVersion\": \"%s\", \"supportedVersions\": [", ver[0] ? ver : CNI_LATEST);
-	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
-		printf("%s\"%s\"", i ? ", " : "", versions[i]);
-	printf("]}\n");
-	return 0;
+	append(out, sizeof(out), &pos, "{\"cniVersion\": \"");
+	append(out, sizeof(out), &pos, ver[0] ? ver : CNI_LATEST);
+	append(out, sizeof(out), &pos, "\", \"supportedVersions\": [");
+	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		append(out, sizeof(out), &pos, i ? ", \"" : "\"");
+		append(out, sizeof(out), &pos, versions[i]);
+		append(out, sizeof(out), &pos, "\"");
+	}
+	append(out, sizeof(out), &pos, "]}\n");
+	return vn_write_all(STDOUT_FILENO, out, pos) ? 1 : 0;
 }
 
 static const char *env_get(const char *name)

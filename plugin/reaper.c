@@ -122,9 +122,14 @@ static int open_lock(void)
 	struct vn_err ignored;
 	struct stat st;
 
-	if (stat("/proc/thread-self/ns/net", &st) || vn_mkdir_p(REAPER_DIR, 0755, &ignored))
+	int fd;
+
+	if (stat("/proc/thread-self/ns/net", &st))
 		return -1;
 	snprintf(path, sizeof(path), REAPER_DIR "/reaper-%llu.lock", (unsigned long long)st.st_ino);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0 || errno != ENOENT || vn_mkdir_p(REAPER_DIR, 0755, &ignored))
+		return fd;
 	return open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 }
 

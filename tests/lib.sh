@@ -8,6 +8,8 @@
 #   t_done                 print "N passed, M failed" and exit (1 if any failed)
 #   t_cleanup CMD...       run CMD on exit (also on failure or a signal);
 #                          later registrations run first
+#   wait_until CMD...      poll CMD until it succeeds (~10 s at most), for
+#                          what the kernel or a program finishes later
 #
 # The repo root is $VN_ROOT and built programs are in $VN_BUILD.
 # Every suite names what it creates with its own prefix so that suites can
@@ -75,4 +77,13 @@ t_done() {
 	echo "$_t_pass passed, $_t_fail failed"
 	[[ $_t_fail -eq 0 ]]
 	exit $?
+}
+
+wait_until() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
 }

@@ -23,6 +23,10 @@ int vn_log_open(struct vn_log *l, const char *path, const char *level, const cha
 
 void vn_log_close(struct vn_log *l);
 
+/* True if a message of this level would be written (so a caller can skip
+ * gathering what only the log needs). */
+int vn_log_wants(const struct vn_log *l, int level);
+
 void vn_logf(const struct vn_log *l, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

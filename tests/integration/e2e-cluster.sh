@@ -230,6 +230,12 @@ reach "n3 back: policies still enforced" y/c x/a closed
 run_reach
 
 # ---- teardown: every node clean
+extra_links() {
+	ip -n "$1" -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -vxE 'lo|eth0' | tr '\n' ' '
+}
+no_extra_links() {
+	[ -z "$(extra_links "$1")" ]
+}
 # (first, that the checks below see the state while it exists)
 for node in $(dl_nodes); do
 	ns=$(dl_node_netns "$node")
@@ -248,7 +254,9 @@ for node in $(dl_nodes); do
 done
 for node in $(dl_nodes); do
 	ns=$(dl_node_netns "$node")
-	links=$(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -vxE 'lo|eth0' | tr '\n' ' ')
+	# DEL retires a veth at once; the node's reaper deletes it in its next batch
+	wait_until no_extra_links "$ns"
+	links=$(extra_links "$ns")
 	t_check "$node: no links but lo and eth0 (${links:-none})" test -z "$links"
 	routes=$(ip -n "$ns" route show | grep -E '^10\.244\.' ; ip -n "$ns" -6 route show | grep -E '^fd00:10:244:')
 	t_check "$node: no pod routes (${routes:-none})" test -z "$routes"

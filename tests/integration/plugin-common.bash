@@ -94,16 +94,6 @@ host_if() {
 	done
 }
 
-# wait_until CMD...: polls CMD (up to ~10 s) until it succeeds.
-wait_until() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # node_links: names of the node's vn* host interfaces (live and retired).
 node_links() {
 	ip -n "$NODE" -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep '^vn' || true

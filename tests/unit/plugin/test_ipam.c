@@ -267,6 +267,61 @@ static void store_reserve_release(void **state)
 	store_close(&s);
 }
 
+/* count_tmp: temp files left in the store directory. */
+static int count_tmp(void)
+{
+	char cmd[128];
+	FILE *f;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "ls %s | grep -c '\\.tmp\\.'", tmpdir);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%d", &n), 1);
+	pclose(f);
+	return n;
+}
+
+/* ADD's two halves: a staged record takes nothing until store_finish
+ * renames it into place; a staged record never finished leaves nothing. */
+static void store_stage_then_finish(void **state)
+{
+	struct store_record r = { .container_id = "c", .ifname = "eth0",
+				  .host_ifname = "vn00000000000ee", .n_ips = 1 };
+	struct store s;
+	struct vn_err e = { 0 };
+	char rec[STORE_RECNAME_MAX], path[256];
+
+	(void)state;
+	vn_addr_parse("10.9.0.40", &r.ips[0]);
+	store_recname(r.host_ifname, rec);
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, rec);
+	assert_int_equal(store_open(&s, tmpdir, true, &e), 0);
+	assert_int_equal(store_finish(&s, rec, r.ips, 1, &e), -1);	/* nothing staged */
+	assert_int_equal(e.code, VN_E_IO);
+	assert_int_equal(store_lock(&s, &e), 0);
+	assert_int_equal(store_stage(&s, rec, &r, &e), 0);
+	assert_int_equal(count_tmp(), 1);
+	assert_int_not_equal(access(path, F_OK), 0);
+	assert_false(store_ip_taken(&s, &r.ips[0]));
+	assert_int_equal(store_finish(&s, rec, r.ips, 1, &e), 0);
+	store_unlock(&s);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_true(store_ip_taken(&s, &r.ips[0]));
+	assert_int_equal(count_tmp(), 0);
+	/* staged, never finished (ADD failed before its commit) */
+	r.host_ifname = "vn00000000000ef";
+	store_recname(r.host_ifname, rec);
+	vn_addr_parse("10.9.0.41", &r.ips[0]);
+	assert_int_equal(store_lock(&s, &e), 0);
+	assert_int_equal(store_stage(&s, rec, &r, &e), 0);
+	store_close(&s);
+	assert_int_equal(count_tmp(), 0);
+	assert_int_equal(store_open(&s, tmpdir, false, &e), 0);
+	assert_false(store_ip_taken(&s, &r.ips[0]));
+	store_close(&s);
+}
+
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -444,6 +499,7 @@ int main(void)
 		cmocka_unit_test(ipv6_and_multi_range),
 		cmocka_unit_test(record_round_trip),
 		cmocka_unit_test(store_reserve_release),
+		cmocka_unit_test(store_stage_then_finish),
 		cmocka_unit_test(store_crash_leftovers),
 		cmocka_unit_test(store_gc_keeps_valid),
 		cmocka_unit_test(store_parallel),
