@@ -13,6 +13,8 @@
 #include "netlink.h"
 #include "reaper.h"
 
+#define LOCK_PATH_MAX (sizeof(REAPER_DIR) + 48)
+
 struct reaper {
 	struct vn_nl req;	/* group deletes */
 	struct vn_nl mon;	/* link notifications */
@@ -94,8 +96,10 @@ static void follow(struct reaper *r)
 	}
 }
 
-/* The reaper process: lockfd is its flock, held until it leaves. */
-static void reaper_run(int lockfd)
+/* The reaper process: lockfd is its flock on path, held until it leaves.
+ * It removes the lock file as it goes (a DEL still holding the old one
+ * just starts another reaper), so /run/veilnet keeps no file per netns. */
+static void reaper_run(int lockfd, const char *path)
 {
 	struct reaper r = { .pending = false };
 	struct vn_err ignored;
@@ -110,15 +114,15 @@ static void reaper_run(int lockfd)
 		note_tomb(&r);	/* subscribed first: no tomb retired from now on is missed */
 		follow(&r);
 	}
+	unlink(path);
 	close(lockfd);
 	delete_tombs(&r.req);	/* one retired while we were leaving */
 	vn_nl_close(&r.mon);
 	vn_nl_close(&r.req);
 }
 
-static int open_lock(void)
+static int open_lock(char path[LOCK_PATH_MAX])
 {
-	char path[sizeof(REAPER_DIR) + 48];
 	struct vn_err ignored;
 	struct stat st;
 
@@ -126,7 +130,7 @@ static int open_lock(void)
 
 	if (stat("/proc/thread-self/ns/net", &st))
 		return -1;
-	snprintf(path, sizeof(path), REAPER_DIR "/reaper-%llu.lock", (unsigned long long)st.st_ino);
+	snprintf(path, LOCK_PATH_MAX, REAPER_DIR "/reaper-%llu.lock", (unsigned long long)st.st_ino);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd >= 0 || errno != ENOENT || vn_mkdir_p(REAPER_DIR, 0755, &ignored))
 		return fd;
@@ -147,7 +151,8 @@ static void delete_now(void)
 
 void reaper_ensure(void)
 {
-	int fd = open_lock();
+	char path[LOCK_PATH_MAX];
+	int fd = open_lock(path);
 	pid_t pid;
 
 	if (fd < 0) {
@@ -162,7 +167,7 @@ void reaper_ensure(void)
 	}
 	pid = fork();	/* the child shares the locked open file */
 	if (pid == 0) {
-		reaper_run(fd);
+		reaper_run(fd, path);
 		_exit(0);
 	}
 	close(fd);

@@ -10,10 +10,11 @@
  * it has seen no new tomb for REAPER_IDLE_MS.
  *
  * A reaper holds an exclusive flock on REAPER_DIR/reaper-<netns inode>.lock
- * for its whole life. DEL starts one when it can take that lock; when it
- * cannot, the running reaper deletes DEL's tomb: it is subscribed before it
- * locks out anybody, and after dropping the lock it deletes the tomb group
- * one last time, catching a tomb retired while it was leaving.
+ * for its whole life and removes the file when it leaves. DEL starts one
+ * when it can take that lock; when it cannot, the running reaper deletes
+ * DEL's tomb: it is subscribed before it locks out anybody, and after
+ * dropping the lock it deletes the tomb group one last time, catching a
+ * tomb retired while it was leaving.
  */
 #ifndef PLUGIN_REAPER_H
 #define PLUGIN_REAPER_H
