@@ -2,18 +2,15 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
-#include <stdio.h>
-#include <sys/file.h>
+#include <stddef.h>
+#include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/rtnetlink.h>
-#include <veilnet/file.h>
 #include "netlink.h"
 #include "reaper.h"
-
-#define LOCK_PATH_MAX (sizeof(REAPER_DIR) + 48)
 
 struct reaper {
 	struct vn_nl req;	/* group deletes */
@@ -96,10 +93,8 @@ static void follow(struct reaper *r)
 	}
 }
 
-/* The reaper process: lockfd is its flock on path, held until it leaves.
- * It removes the lock file as it goes (a DEL still holding the old one
- * just starts another reaper), so /run/veilnet keeps no file per netns. */
-static void reaper_run(int lockfd, const char *path)
+/* The reaper process: namefd holds its name until it leaves. */
+static void reaper_run(int namefd)
 {
 	struct reaper r = { .pending = false };
 	struct vn_err ignored;
@@ -114,27 +109,30 @@ static void reaper_run(int lockfd, const char *path)
 		note_tomb(&r);	/* subscribed first: no tomb retired from now on is missed */
 		follow(&r);
 	}
-	unlink(path);
-	close(lockfd);
+	close(namefd);
 	delete_tombs(&r.req);	/* one retired while we were leaving */
 	vn_nl_close(&r.mon);
 	vn_nl_close(&r.req);
 }
 
-static int open_lock(char path[LOCK_PATH_MAX])
+/* Claims the node netns' reaper name: an abstract unix socket, which
+ * lives in the network namespace and goes with its last holder, even one
+ * killed. Returns the bound socket, -1 with errno EADDRINUSE if a reaper
+ * holds it, or -1 with another errno. */
+static int claim(void)
 {
-	struct vn_err ignored;
-	struct stat st;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+				    strlen(REAPER_NAME));
 
-	int fd;
-
-	if (stat("/proc/thread-self/ns/net", &st))
+	if (fd < 0)
 		return -1;
-	snprintf(path, LOCK_PATH_MAX, REAPER_DIR "/reaper-%llu.lock", (unsigned long long)st.st_ino);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd >= 0 || errno != ENOENT || vn_mkdir_p(REAPER_DIR, 0755, &ignored))
+	memcpy(a.sun_path + 1, REAPER_NAME, strlen(REAPER_NAME));	/* sun_path[0] = 0 */
+	if (bind(fd, (struct sockaddr *)&a, len) == 0)
 		return fd;
-	return open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	close(fd);
+	return -1;
 }
 
 /* No reaper can run: deletes the tombs now, at DEL's expense. */
@@ -151,23 +149,17 @@ static void delete_now(void)
 
 void reaper_ensure(void)
 {
-	char path[LOCK_PATH_MAX];
-	int fd = open_lock(path);
+	int fd = claim();
 	pid_t pid;
 
 	if (fd < 0) {
-		delete_now();
-		return;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		if (errno != EWOULDBLOCK)
+		if (errno != EADDRINUSE)
 			delete_now();
-		close(fd);	/* EWOULDBLOCK: the running reaper sees our tomb */
-		return;
+		return;		/* EADDRINUSE: the running reaper sees our tomb */
 	}
-	pid = fork();	/* the child shares the locked open file */
+	pid = fork();	/* the child holds the name from now on */
 	if (pid == 0) {
-		reaper_run(fd, path);
+		reaper_run(fd);
 		_exit(0);
 	}
 	close(fd);

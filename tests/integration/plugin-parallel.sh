@@ -80,6 +80,6 @@ no_reaper() {
 	! ip netns pids "$NODE" | xargs -r ps -o comm= -p | grep -q '^veilnet$'
 }
 t_check "the node's reaper leaves once idle" wait_until no_reaper
-t_check "... and removes its lock file" \
-	test ! -e "/run/veilnet/reaper-$(stat -L -c %i "/run/netns/$NODE").lock"
+t_check "... and gives its name up" \
+	bash -c "! ip netns exec $NODE ss -xa | grep -q @veilnet-reaper"
 t_done
