@@ -99,7 +99,8 @@ hostifs=$("$CT" node exec vnh-c n1 -- ip -o link show type veth | wc -l)
 t_check "pod del" "$CT" pod del vnh-c front/web
 t_check "the process in the pod was killed" bash -c "! kill -0 $sleeper 2>/dev/null || grep -q '^State:.*Z' /proc/$sleeper/status"
 t_check_not "pod netns is gone" test -e /var/run/netns/vnh-c-front-web
-t_check "host veth is gone from n1" test "$("$CT" node exec vnh-c n1 -- ip -o link show type veth | wc -l)" -eq $((hostifs - 1))
+veths_on_n1() { test "$("$CT" node exec vnh-c n1 -- ip -o link show type veth | wc -l)" -eq "$1"; }
+t_check "host veth is gone from n1" wait_until veths_on_n1 $((hostifs - 1))
 t_check "host-local released the address" bash -c "! test -e /run/cni-test/vnh-c/n1/ipam/vnh-c/$web4"
 t_check "the pod left the state" test "$(state vnh-c '.pods | keys | join(",")')" = "back/db"
 t_check_not "pod del of a missing pod fails" "$CT" pod del vnh-c front/web

@@ -104,7 +104,13 @@ t_check "pod reaches a large packet at mtu 1420" ip netns exec vnp-$S-p1 ping -c
 with_prev "$CONF" "$T/r2.json" "$T/c2.json"
 t_check "DEL succeeds" cni DEL c2 "$NS2" eth0 "$T/c2.json"
 H2=$(host_if c2)
-t_check "DEL frees the host name at once" bash -c "! ip -n $NODE link show $H2"
+retired() {	# the host link is gone, or down in the tomb group
+	! ip -n "$NODE" link show "$H2" >/dev/null 2>&1 ||
+		{ ip -n "$NODE" link show "$H2" group 0x766e7462 | grep -q "$H2" &&
+			! ip -n "$NODE" link show "$H2" up | grep -q "$H2"; }
+}
+t_check "DEL retires the host link at once (down, tomb group)" retired
+t_check "... and the node's reaper deletes it" wait_until bash -c "! ip -n $NODE link show $H2"
 t_check "DEL removes the host route at once" bash -c "[ -z \"\$(ip -n $NODE route show $P2_4)\" ]"
 t_check "DEL removes the record and links" bash -c "[ ! -e $DATA/$H2.json ] && [ ! -L $DATA/ip-$P2_4 ] && [ ! -L $DATA/ip-$P2_6 ]"
 t_check "the pod interface goes away" wait_until bash -c "! ip -n vnp-$S-p2 link show eth0"
