@@ -87,7 +87,8 @@ t_check "pod y/b (n2) -> pod z/c (n3) over IPv6" "$CT" pod exec vnh-v y/b -- pin
 t_check "node n2 reaches pod x/a on n1" "$CT" node exec vnh-v n2 -- ping -c1 -w3 "$xa"
 links=$("$CT" node exec vnh-v n1 -- ip -o link show type veth | wc -l)
 t_check "pod del x/a" "$CT" pod del vnh-v x/a
-t_check "x/a's host veth is gone from n1" test "$("$CT" node exec vnh-v n1 -- ip -o link show type veth | wc -l)" -eq $((links - 1))
+veths_on_n1() { test "$("$CT" node exec vnh-v n1 -- ip -o link show type veth | wc -l)" -eq "$1"; }
+t_check "x/a's host veth is gone from n1" wait_until veths_on_n1 $((links - 1))
 t_check_not "n1 has no route to x/a" bash -c "'$CT' node exec vnh-v n1 -- ip route show $xa | grep -q ."
 t_check "cluster destroy" "$CT" cluster destroy vnh-v
 t_check "no vnh-v namespace left" bash -c "! ip netns list | grep -q '^vnh-v-'"

@@ -79,7 +79,7 @@ dels_gone() {
 		! ip -n "$NODE" link show "${HOST[$i]}" >/dev/null 2>&1 || return 1
 	done
 }
-t_check "no half-made link of a DELed attachment is left" dels_gone
+t_check "no half-made link of a DELed attachment is left (once the reaper ran)" wait_until dels_gone
 
 # GC with no valid attachments cleans what the odd rounds left
 jq '. + {"cni.dev/valid-attachments": []}' "$CONF" >"$T/gc.json"

@@ -100,7 +100,8 @@ t_check "vnpod-b pings vnpod-a" podman exec vnpod-b ping -c1 -W2 "$ipa"
 t_check "two reservations" test "$(ls "$W/ipam" | grep -c "$RANGE")" -eq 2
 
 t_check "podman rm -f" podman rm -f -t 0 vnpod-a vnpod-b
-t_check "no veilnet link left in the root namespace" test "$(veilnet_links | wc -l)" -eq "$links_before"
+links_back() { test "$(veilnet_links | wc -l)" -eq "$links_before"; }
+t_check "no veilnet link left in the root namespace" wait_until links_back
 t_check_not "no route to the pods left" bash -c "ip route show | grep -q '^$RANGE\.'"
 t_check "no reservation left" bash -c "! ls '$W/ipam' | grep -q '$RANGE'"
 t_check "no libcni cache entry left" bash -c "! ls /var/lib/cni/results 2>/dev/null | grep -q '^$NET-'"
