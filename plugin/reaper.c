@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -110,7 +109,8 @@ static void reaper_run(int namefd)
 		follow(&r);
 	}
 	close(namefd);
-	delete_tombs(&r.req);	/* one retired while we were leaving */
+	if (r.req.sock)
+		delete_tombs(&r.req);	/* one retired while we were leaving */
 	vn_nl_close(&r.mon);
 	vn_nl_close(&r.req);
 }
@@ -125,13 +125,16 @@ static int claim(void)
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
 				    strlen(REAPER_NAME));
+	int err;
 
 	if (fd < 0)
 		return -1;
 	memcpy(a.sun_path + 1, REAPER_NAME, strlen(REAPER_NAME));	/* sun_path[0] = 0 */
 	if (bind(fd, (struct sockaddr *)&a, len) == 0)
 		return fd;
+	err = errno;
 	close(fd);
+	errno = err;
 	return -1;
 }
 
