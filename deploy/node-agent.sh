@@ -264,7 +264,8 @@ cmd_run() {
 	echo $! >"$RUN_DIR/mesh.pid"
 	supervise policy run_policy &
 	echo $! >"$RUN_DIR/policy.pid"
-	trap 'log "stopping"; kill -- "-$(cat "$RUN_DIR/mesh.pid")" "-$(cat "$RUN_DIR/policy.pid")" 2>/dev/null; exit 0' TERM INT
+	# Stopped only once both reconcilers are gone (health tells the truth).
+	trap 'log "stopping"; kill -- "-$(cat "$RUN_DIR/mesh.pid")" "-$(cat "$RUN_DIR/policy.pid")" 2>/dev/null; wait; exit 0' TERM INT
 	log "running on node $NODE_NAME (wg $WG_IFNAME port $WG_PORT)"
 	wait
 }

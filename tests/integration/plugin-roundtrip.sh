@@ -104,10 +104,10 @@ t_check "pod reaches a large packet at mtu 1420" ip netns exec vnp-$S-p1 ping -c
 with_prev "$CONF" "$T/r2.json" "$T/c2.json"
 t_check "DEL succeeds" cni DEL c2 "$NS2" eth0 "$T/c2.json"
 H2=$(host_if c2)
-retired() {	# the host link is gone, or down in the tomb group
-	! ip -n "$NODE" link show "$H2" >/dev/null 2>&1 ||
-		{ ip -n "$NODE" link show "$H2" group 0x766e7462 | grep -q "$H2" &&
-			! ip -n "$NODE" link show "$H2" up | grep -q "$H2"; }
+retired() {	# the host link is gone, or down in the tomb group (0x766e7462)
+	local l
+	l=$(ip -n "$NODE" -o link show "$H2" 2>/dev/null)
+	[[ -z $l ]] || [[ $l == *" group 1986950242 "* && $l != *[\<,]UP[,\>]* ]]
 }
 t_check "DEL retires the host link at once (down, tomb group)" retired
 t_check "... and the node's reaper deletes it" wait_until bash -c "! ip -n $NODE link show $H2"
