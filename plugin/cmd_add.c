@@ -4,8 +4,12 @@
  * The reservation is chosen and its record written under the store's lock
  * first; committing it (fsync, links, rename: the fsync waits on the disk
  * for up to a millisecond) runs in a small second thread while the main
- * thread creates the veth. The addresses are configured only once the
- * reservation is committed. */
+ * thread creates the veth and configures the addresses. ADD waits for the
+ * commit before podguard and the result: nothing outside this node learns
+ * of the addresses before they are reserved on disk. A crash before the
+ * commit leaves a veth (with addresses) and no record, which DEL or GC
+ * removes by its name; a new ADD that picks the same address meanwhile
+ * fails on the taken host route, and is undone, until then. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -433,8 +437,8 @@ static const struct step steps[] = {
 	{ "create veth", step_veth, undo_veth },
 	{ "host link", step_host_link, NULL },		/* undone with the veth */
 	{ "pod link", step_pod_link, NULL },		/* undone with the veth */
-	{ "reservation committed", step_committed, NULL },
 	{ "addresses and routes", step_addresses, NULL },	/* undone with the veth */
+	{ "reservation committed", step_committed, NULL },
 	{ "podguard", step_podguard, undo_podguard },
 	{ "result", step_result, NULL },
 };
