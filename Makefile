@@ -29,7 +29,7 @@ BASEFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -MMD -MP
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 
-LIB_PKGS := libmnl libnftnl jansson
+LIB_PKGS := libmnl libnftnl jansson libnl-3.0
 LD_STATIC  := -Wl,-Bstatic
 LD_DYNAMIC := -Wl,-Bdynamic
 LIB_SRCS := $(wildcard lib/*.c)
@@ -68,16 +68,20 @@ UNIT_TESTS += $(LIB_TESTS)
 # sanitizers, with -Idir so a test includes its module's headers by name)
 # and its fuzz targets tests/fuzz/dir/fuzz_*.c (clang).
 # dir/module.mk sets <dir>_PROG, <dir>_PKGS and optionally <dir>_LDLIBS,
-# <dir>_STATIC (packages whose static archive the program links, so that
-# the loader has fewer shared objects to map at each start) and
-# <dir>_LDFLAGS.
+# <dir>_LIB_PKGS (the packages the parts of lib/ it uses need; default
+# all of LIB_PKGS), <dir>_STATIC (packages whose static archive the
+# program links, so that the loader has fewer shared objects to map at
+# each start), <dir>_LDFLAGS, and <dir>_FULLY_STATIC = yes for a program
+# linked as one static-pie executable (every package's static archive).
 define module_rules
 $(1)_SRCS := $$(filter-out $(1)/main.c,$$(wildcard $(1)/*.c))
 $(1)_OBJS := $$(patsubst %.c,$(BUILD)/obj/%.o,$$($(1)_SRCS))
 $(1)_SAN_OBJS := $$(patsubst %.c,$(BUILD)/san/%.o,$$($(1)_SRCS))
-$(1)_LIBS = $$(call pkglibs,$$($(1)_PKGS) $(LIB_PKGS)) $$($(1)_LDLIBS)
-$(1)_PROG_LIBS = $$(if $$($(1)_STATIC),$$(LD_STATIC) $$(call pkglibs,$$($(1)_STATIC)) $$(LD_DYNAMIC)) \
-	$$($(1)_LIBS)
+$(1)_LIB_PKGS ?= $(LIB_PKGS)
+$(1)_LIBS = $$(call pkglibs,$$($(1)_PKGS) $$($(1)_LIB_PKGS)) $$($(1)_LDLIBS)
+$(1)_PROG_LIBS = $$(if $$($(1)_FULLY_STATIC),-static-pie $$(call pkglibs,--static $$($(1)_PKGS) \
+	$$($(1)_LIB_PKGS)) $$($(1)_LDLIBS),$$(if $$($(1)_STATIC),$$(LD_STATIC) \
+	$$(call pkglibs,$$($(1)_STATIC)) $$(LD_DYNAMIC)) $$($(1)_LIBS))
 ifneq ($$($(1)_PROG),)
 $(BUILD)/$$($(1)_PROG): $(BUILD)/obj/$(1)/main.o $$($(1)_OBJS) $(BUILD)/libveilnet.a
 	$$(CC) $$(LDFLAGS) $$($(1)_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $$($(1)_PROG_LIBS)

@@ -1,27 +1,27 @@
 /* podguard: the CNI plugin's side of "no open window" (see podguard.h).
  *
- * Both calls talk to table inet veilnet through libnftnl over lib/nl.h, in
- * two round trips: one batch of lookups (the table, the namespace chains,
- * each address in the newpod maps), then one transaction changing the
- * maps. A concurrent veilnet-policy apply may remove a chain or an element
- * in between; the transaction then fails as a whole and is retried. */
+ * Both calls talk to table inet veilnet over lib/nl.h, in two round trips:
+ * one batch of lookups (the table, the namespace chains, each address in
+ * the newpod maps), then one transaction changing the maps. A concurrent
+ * veilnet-policy apply may remove a chain or an element in between; the
+ * transaction then fails as a whole and is retried.
+ *
+ * The nf_tables messages are built with libnl-3 and gathered by nlmsg.h:
+ * the plugin is linked statically, without libnftnl or libmnl. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <veilnet/nl.h>
+#include <veilnet/nlmsg.h>
 #include <veilnet/podguard.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
-#include <libnftnl/chain.h>
-#include <libnftnl/common.h>
-#include <libnftnl/set.h>
-#include <libnftnl/table.h>
 
 #define ATTEMPTS 3
-#define BATCH_MAX (1 << 16)
 
 static const char *map_name(int egress, int family)
 {
@@ -30,93 +30,103 @@ static const char *map_name(int egress, int family)
 	return family == AF_INET6 ? "newpod_in6" : "newpod_in4";
 }
 
-/* A set with one element (key = ip; a jump to chain when chain is set). */
-static struct nftnl_set *one_elem(const char *map, const struct vn_addr *ip, const char *chain)
+/* An nf_tables request on family inet; NULL if out of memory. */
+static struct nl_msg *nft_msg(uint16_t type, int flags)
 {
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+	struct nfgenmsg g = { .nfgen_family = NFPROTO_INET, .version = NFNETLINK_V0 };
 
-	if (!s || !el) {
-		if (s)
-			nftnl_set_free(s);
-		if (el)
-			nftnl_set_elem_free(el);
-		return NULL;
-	}
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, PODGUARD_TABLE);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, map);
-	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, ip->b, vn_addr_size(ip->family));
-	if (chain) {
-		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_JUMP);
-		nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_CHAIN, chain);
-	}
-	nftnl_set_elem_add(s, el);
-	return s;
+	return vn_msg_new(NFNL_SUBSYS_NFTABLES << 8 | type, flags, &g, sizeof(g));
 }
 
-/* The lookups, all sent in one round trip and answered one by one. */
+/* NFTA_SET_ELEM_KEY: the address. */
+static int put_key(struct nl_msg *msg, const struct vn_addr *ip)
+{
+	struct nlattr *key = nla_nest_start(msg, NLA_F_NESTED | NFTA_SET_ELEM_KEY);
+
+	if (!key || nla_put(msg, NFTA_DATA_VALUE, (int)vn_addr_size(ip->family), ip->b) < 0 ||
+	    nla_nest_end(msg, key) < 0)
+		return -1;
+	return 0;
+}
+
+/* NFTA_SET_ELEM_DATA: a jump to chain. */
+static int put_jump(struct nl_msg *msg, const char *chain)
+{
+	struct nlattr *data = nla_nest_start(msg, NLA_F_NESTED | NFTA_SET_ELEM_DATA);
+	struct nlattr *verdict;
+
+	if (!data || !(verdict = nla_nest_start(msg, NLA_F_NESTED | NFTA_DATA_VERDICT)))
+		return -1;
+	if (nla_put_u32(msg, NFTA_VERDICT_CODE, htonl((uint32_t)NFT_JUMP)) < 0 ||
+	    nla_put_string(msg, NFTA_VERDICT_CHAIN, chain) < 0 ||
+	    nla_nest_end(msg, verdict) < 0 || nla_nest_end(msg, data) < 0)
+		return -1;
+	return 0;
+}
+
+/* The payload of a set elements message: map's one element, key ip (a
+ * jump to chain when chain is set). */
+static int put_elems(struct nl_msg *msg, const char *map, const struct vn_addr *ip,
+		     const char *chain)
+{
+	struct nlattr *list, *elem;
+
+	if (nla_put_string(msg, NFTA_SET_ELEM_LIST_SET, map) < 0 ||
+	    nla_put_string(msg, NFTA_SET_ELEM_LIST_TABLE, PODGUARD_TABLE) < 0)
+		return -1;
+	if (!(list = nla_nest_start(msg, NLA_F_NESTED | NFTA_SET_ELEM_LIST_ELEMENTS)) ||
+	    !(elem = nla_nest_start(msg, NLA_F_NESTED | NFTA_LIST_ELEM)))
+		return -1;
+	if (put_key(msg, ip) || (chain && put_jump(msg, chain)) ||
+	    nla_nest_end(msg, elem) < 0 || nla_nest_end(msg, list) < 0)
+		return -1;
+	return 0;
+}
+
+/* The lookups, all sent in one round trip and answered one by one:
+ * message 0 the table, 1 and 2 the namespace's chains (when admitting),
+ * then from elem0 on, message elem0 + 2 * i + egress: address i in each
+ * newpod map. */
 struct lookup {
-	char buf[8192];
-	size_t len;
-	int n;			/* messages */
-	int elem0;		/* the first element lookup's message */
+	struct vn_batch b;
+	int elem0;
 	int errs[3 + 2 * PODGUARD_MAX_IPS];
 };
 
-static struct nlmsghdr *lookup_hdr(struct vn_nl *nl, struct lookup *l, uint16_t type)
+static void lookup_table(struct lookup *l)
 {
-	l->n++;
-	return nftnl_nlmsg_build_hdr(l->buf + l->len, type, NFPROTO_INET, NLM_F_ACK,
-				     vn_nl_seq(nl));
+	struct nl_msg *m = nft_msg(NFT_MSG_GETTABLE, NLM_F_ACK);
+
+	if (m && nla_put_string(m, NFTA_TABLE_NAME, PODGUARD_TABLE) < 0) {
+		nlmsg_free(m);
+		m = NULL;
+	}
+	vn_batch_add(&l->b, m);
 }
 
-/* Message 0: the table. */
-static int lookup_table(struct vn_nl *nl, struct lookup *l)
+static void lookup_chain(struct lookup *l, const char *name)
 {
-	struct nftnl_table *t = nftnl_table_alloc();
-	struct nlmsghdr *nlh;
+	struct nl_msg *m = nft_msg(NFT_MSG_GETCHAIN, NLM_F_ACK);
 
-	if (!t)
-		return -1;
-	nlh = lookup_hdr(nl, l, NFT_MSG_GETTABLE);
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, PODGUARD_TABLE);
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	nftnl_table_free(t);
-	l->len += NLMSG_ALIGN(nlh->nlmsg_len);
-	return 0;
+	if (m && (nla_put_string(m, NFTA_CHAIN_TABLE, PODGUARD_TABLE) < 0 ||
+		  nla_put_string(m, NFTA_CHAIN_NAME, name) < 0)) {
+		nlmsg_free(m);
+		m = NULL;
+	}
+	vn_batch_add(&l->b, m);
 }
 
-/* Messages 1 and 2, if asked for: the namespace's chains, in and out. */
-static int lookup_chain(struct vn_nl *nl, struct lookup *l, const char *name)
+/* A set elements request: ip in map (a jump to chain if chain is set). */
+static struct nl_msg *elem_msg(uint16_t type, int flags, const char *map,
+			       const struct vn_addr *ip, const char *chain)
 {
-	struct nftnl_chain *c = nftnl_chain_alloc();
-	struct nlmsghdr *nlh;
+	struct nl_msg *m = nft_msg(type, flags);
 
-	if (!c)
-		return -1;
-	nlh = lookup_hdr(nl, l, NFT_MSG_GETCHAIN);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, PODGUARD_TABLE);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	nftnl_chain_nlmsg_build_payload(nlh, c);
-	nftnl_chain_free(c);
-	l->len += NLMSG_ALIGN(nlh->nlmsg_len);
-	return 0;
-}
-
-/* Messages elem0 + 2 * i + egress: address i in each newpod map. */
-static int lookup_elem(struct vn_nl *nl, struct lookup *l, const char *map,
-		       const struct vn_addr *ip)
-{
-	struct nftnl_set *s = one_elem(map, ip, NULL);
-	struct nlmsghdr *nlh;
-
-	if (!s)
-		return -1;
-	nlh = lookup_hdr(nl, l, NFT_MSG_GETSETELEM);
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
-	l->len += NLMSG_ALIGN(nlh->nlmsg_len);
-	return 0;
+	if (m && put_elems(m, map, ip, chain)) {
+		nlmsg_free(m);
+		m = NULL;
+	}
+	return m;
 }
 
 /* Looks up the table, the chains (if given) and every address in the
@@ -124,21 +134,17 @@ static int lookup_elem(struct vn_nl *nl, struct lookup *l, const char *map,
 static int lookup_all(struct vn_nl *nl, struct lookup *l, char chains[2][300],
 		      const struct vn_addr *ips, size_t n_ips, struct vn_err *e)
 {
-	int bad;
-
-	l->len = 0;
-	l->n = 0;
-	bad = lookup_table(nl, l);
-	for (int d = 0; chains && d < 2 && !bad; d++)
-		bad = lookup_chain(nl, l, chains[d]);
-	l->elem0 = l->n;
-	for (size_t i = 0; i < n_ips && !bad; i++)
-		for (int d = 0; d < 2 && !bad; d++)
-			bad = lookup_elem(nl, l, map_name(d, ips[i].family), &ips[i]);
-	if (bad)
-		return vn_errf(e, VN_E_IO, "I/O error", "podguard: out of memory");
-	return vn_nl_talk_each(nl, l->buf, l->len, NULL, NULL, l->errs, (size_t)l->n,
-			       "podguard: look up table inet " PODGUARD_TABLE, e);
+	vn_batch_init(&l->b, nl);
+	lookup_table(l);
+	for (int d = 0; chains && d < 2; d++)
+		lookup_chain(l, chains[d]);
+	l->elem0 = (int)l->b.n;
+	for (size_t i = 0; i < n_ips; i++)
+		for (int d = 0; d < 2; d++)
+			vn_batch_add(&l->b, elem_msg(NFT_MSG_GETSETELEM, NLM_F_ACK,
+						     map_name(d, ips[i].family), &ips[i], NULL));
+	return vn_batch_talk_each(&l->b, NULL, NULL, l->errs, l->b.n,
+				  "podguard: look up table inet " PODGUARD_TABLE, e);
 }
 
 /* 1 if lookup k found its object, 0 if not (ENOENT), -1 (e set) if it
@@ -156,54 +162,33 @@ static int found(const struct lookup *l, int k, struct vn_err *e)
 		       PODGUARD_TABLE, strerror(err));
 }
 
-struct batch {
-	char buf[BATCH_MAX];
-	size_t len;
-	size_t msgs;
-};
-
-static int batch_elem(struct vn_nl *nl, struct batch *b, uint16_t type, const char *map,
-		      const struct vn_addr *ip, const char *chain)
+/* A transaction delimiter: NFNL_MSG_BATCH_BEGIN or _END. */
+static struct nl_msg *delim_msg(int type)
 {
-	struct nftnl_set *s = one_elem(map, ip, chain);
-	struct nlmsghdr *nlh;
+	struct nfgenmsg g = { .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0,
+			      .res_id = htons(NFNL_SUBSYS_NFTABLES) };
 
-	if (!s || b->len + 1024 > sizeof(b->buf)) {
-		if (s)
-			nftnl_set_free(s);
-		return -1;
-	}
-	nlh = nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_INET,
-				    (type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0) | NLM_F_ACK,
-				    vn_nl_seq(nl));
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
-	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
-	b->msgs++;
-	return 0;
+	return vn_msg_new(type, 0, &g, sizeof(g));
 }
 
-static int batch_send(struct vn_nl *nl, struct batch *b, const char *what, struct vn_err *e)
+/* Starts the transaction in b. */
+static void txn_begin(struct vn_batch *b, struct vn_nl *nl)
 {
-	char begin[NLMSG_HDRLEN * 2];
-	struct nlmsghdr *nlh;
+	vn_batch_init(b, nl);
+	vn_batch_add(b, delim_msg(NFNL_MSG_BATCH_BEGIN));
+}
 
-	if (!b->msgs)
-		return 0;
-	/* Make room for BATCH_BEGIN in front. */
-	nlh = nftnl_batch_begin(begin, vn_nl_seq(nl));
-	if (b->len + 2 * NLMSG_ALIGN(nlh->nlmsg_len) > sizeof(b->buf))
-		return vn_errf(e, VN_E_IO, "I/O error", "podguard: too many addresses");
-	memmove(b->buf + NLMSG_ALIGN(nlh->nlmsg_len), b->buf, b->len);
-	memcpy(b->buf, nlh, nlh->nlmsg_len);
-	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
-	nlh = nftnl_batch_end(b->buf + b->len, vn_nl_seq(nl));
-	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
-	return vn_nl_talk(nl, b->buf, b->len, NULL, NULL, what, e);
+/* Ends and sends the transaction, if it changes anything. */
+static int txn_send(struct vn_batch *b, const char *what, struct vn_err *e)
+{
+	if (b->n == 1 && !b->failed)
+		return 0;	/* only BATCH_BEGIN: nothing to change */
+	vn_batch_add(b, delim_msg(NFNL_MSG_BATCH_END));
+	return vn_batch_talk(b, NULL, NULL, what, e);
 }
 
 /* One attempt: 0 done, 1 to retry (a concurrent change), -1 error. */
-static int admit_once(struct vn_nl *nl, struct batch *b, const char *ns,
+static int admit_once(struct vn_nl *nl, struct vn_batch *b, const char *ns,
 		      const struct vn_addr *ips, size_t n_ips, struct vn_err *e)
 {
 	struct lookup l;
@@ -220,7 +205,7 @@ static int admit_once(struct vn_nl *nl, struct batch *b, const char *ns,
 	for (int d = 0; d < 2; d++)
 		if ((have[d] = found(&l, 1 + d, e)) < 0)
 			return -1;
-	b->len = b->msgs = 0;
+	txn_begin(b, nl);
 	for (size_t i = 0; i < n_ips; i++) {
 		for (int d = 0; d < 2; d++) {
 			const char *map = map_name(d, ips[i].family);
@@ -230,12 +215,14 @@ static int admit_once(struct vn_nl *nl, struct batch *b, const char *ns,
 				continue;
 			if ((old = found(&l, l.elem0 + 2 * (int)i + d, e)) < 0)
 				return -1;
-			if ((old && batch_elem(nl, b, NFT_MSG_DELSETELEM, map, &ips[i], NULL)) ||
-			    batch_elem(nl, b, NFT_MSG_NEWSETELEM, map, &ips[i], chains[d]))
-				return vn_errf(e, VN_E_IO, "I/O error", "podguard: too many addresses");
+			if (old)
+				vn_batch_add(b, elem_msg(NFT_MSG_DELSETELEM, NLM_F_ACK, map, &ips[i],
+							 NULL));
+			vn_batch_add(b, elem_msg(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_ACK, map,
+						 &ips[i], chains[d]));
 		}
 	}
-	rc = batch_send(nl, b, "podguard: add pod addresses to table inet " PODGUARD_TABLE, e);
+	rc = txn_send(b, "podguard: add pod addresses to table inet " PODGUARD_TABLE, e);
 	if (rc && (errno == ENOENT || errno == EBUSY || errno == EEXIST))
 		return 1;
 	return rc;
@@ -256,7 +243,7 @@ static int valid_family(const struct vn_addr *ips, size_t n, struct vn_err *e)
 int podguard_admit(const char *pod_namespace, const struct vn_addr *ips, size_t n_ips,
 		   struct vn_err *e)
 {
-	struct batch b;
+	struct vn_batch b;
 	struct vn_nl nl;
 	int rc = -1;
 
@@ -276,7 +263,7 @@ int podguard_admit(const char *pod_namespace, const struct vn_addr *ips, size_t 
 	return rc;
 }
 
-static int forget_once(struct vn_nl *nl, struct batch *b, const struct vn_addr *ips,
+static int forget_once(struct vn_nl *nl, struct vn_batch *b, const struct vn_addr *ips,
 		       size_t n_ips, struct vn_err *e)
 {
 	struct lookup l;
@@ -287,19 +274,19 @@ static int forget_once(struct vn_nl *nl, struct batch *b, const struct vn_addr *
 	rc = found(&l, 0, e);
 	if (rc <= 0)
 		return rc;
-	b->len = b->msgs = 0;
+	txn_begin(b, nl);
 	for (size_t i = 0; i < n_ips; i++) {
 		for (int d = 0; d < 2; d++) {
-			const char *map = map_name(d, ips[i].family);
 			int old = found(&l, l.elem0 + 2 * (int)i + d, e);
 
 			if (old < 0)
 				return -1;
-			if (old && batch_elem(nl, b, NFT_MSG_DELSETELEM, map, &ips[i], NULL))
-				return vn_errf(e, VN_E_IO, "I/O error", "podguard: too many addresses");
+			if (old)
+				vn_batch_add(b, elem_msg(NFT_MSG_DELSETELEM, NLM_F_ACK,
+							 map_name(d, ips[i].family), &ips[i], NULL));
 		}
 	}
-	rc = batch_send(nl, b, "podguard: remove pod addresses from table inet " PODGUARD_TABLE, e);
+	rc = txn_send(b, "podguard: remove pod addresses from table inet " PODGUARD_TABLE, e);
 	if (rc && errno == ENOENT)
 		return 1;
 	return rc;
@@ -307,7 +294,7 @@ static int forget_once(struct vn_nl *nl, struct batch *b, const struct vn_addr *
 
 int podguard_forget(const struct vn_addr *ips, size_t n_ips, struct vn_err *e)
 {
-	struct batch b;
+	struct vn_batch b;
 	struct vn_nl nl;
 	int rc = -1;
 

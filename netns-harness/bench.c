@@ -88,14 +88,17 @@ static void pod_name(const struct bench *b, unsigned int i, char *buf, size_t le
 /* Runs op for pod i of net; stores the sample. */
 static void one_op(struct bench *b, const struct cnt_net *net, enum cnt_cmd op, unsigned int i)
 {
-	char cid[64], netns[PATH_MAX];
+	char cid[64], netns[PATH_MAX], args[320];
 	struct cnt_out out = {0};
 	struct vn_err e;
 	struct cnt_rt rt;
 
 	pod_name(b, i, cid, sizeof(cid));
 	snprintf(netns, sizeof(netns), "%s/%s", CNT_NETNS_DIR, cid);
-	rt = (struct cnt_rt){.cid = cid, .netns = netns, .ifname = "eth0", .cni_args = "",
+	/* CNI_ARGS as kubelet passes them for a pod sandbox. */
+	snprintf(args, sizeof(args), "IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME=%s;"
+		 "K8S_POD_INFRA_CONTAINER_ID=%s;K8S_POD_UID=00000000-0000-4000-8000-%012u", cid, cid, i);
+	rt = (struct cnt_rt){.cid = cid, .netns = netns, .ifname = "eth0", .cni_args = args,
 			     .cni_path = b->cni_path, .cache_dir = b->cache};
 	if (cnt_run(op, net, &rt, &out, &e)) {
 		fprintf(stderr, "cni-test bench: %s %s: %s\n", cnt_op_name(op), cid, e.details);

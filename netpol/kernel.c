@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -769,7 +770,7 @@ static void build_diff(struct batch *b, const struct nr_ruleset *want,
 /* Socket buffers big enough for the batch and one ACK per message. */
 static void size_buffers(struct vn_nl *nl, size_t batch_len, size_t msgs)
 {
-	int fd = mnl_socket_get_fd(nl->sock);
+	int fd = nl->fd;
 	int snd = (int)(batch_len + (1 << 16)), rcv = (int)(msgs * 1024 + (1 << 20));
 
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)))

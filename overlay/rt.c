@@ -1,5 +1,6 @@
 /* rt.c - links and routes over rtnetlink (libmnl). */
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/if_link.h>

@@ -1,5 +1,6 @@
 /* strict.c - the strict-mode nftables table (libnftnl batches). */
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>

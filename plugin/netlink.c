@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <net/if.h>
 #include <linux/if_addr.h>
@@ -8,158 +7,159 @@
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <veilnet/nlmsg.h>
 #include "netlink.h"
 
-#define BATCH_SIZE 8192
-
-/* Starts a request at buf+*off; the caller advances *off by nlmsg_len. */
-static struct nlmsghdr *put_msg(struct vn_nl *nl, char *buf, size_t off, uint16_t type,
-				uint16_t flags)
+/* A link request; change: the IFF_* flags to set to the values in set. */
+static struct nl_msg *link_msg(uint16_t type, uint16_t flags, int index, unsigned int change,
+			       unsigned int set)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf + off);
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = index,
+				 .ifi_flags = set, .ifi_change = change };
 
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = vn_nl_seq(nl);
-	return nlh;
+	return vn_msg_new(type, flags, &ifi, sizeof(ifi));
 }
 
-static struct ifinfomsg *put_ifinfo(struct nlmsghdr *nlh, int index)
+/* Alias, IPv4 forwarding and proxy_arp (IFLA_AF_SPEC/IFLA_INET_CONF). */
+static void put_host_conf(struct nl_msg *m, const char *alias)
 {
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = index;
-	return ifi;
-}
-
-/* Up, alias, IPv4 forwarding and proxy_arp (IFLA_AF_SPEC/IFLA_INET_CONF). */
-static void put_host_conf(struct nlmsghdr *nlh, const char *alias)
-{
-	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 	struct nlattr *spec, *inet, *conf;
 
-	ifi->ifi_flags = IFF_UP;
-	ifi->ifi_change = IFF_UP;
 	if (alias)
-		mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
-	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
-	inet = mnl_attr_nest_start(nlh, AF_INET);
-	conf = mnl_attr_nest_start(nlh, IFLA_INET_CONF);
-	mnl_attr_put_u32(nlh, IPV4_DEVCONF_FORWARDING, 1);
-	mnl_attr_put_u32(nlh, IPV4_DEVCONF_PROXY_ARP, 1);
-	mnl_attr_nest_end(nlh, conf);
-	mnl_attr_nest_end(nlh, inet);
-	mnl_attr_nest_end(nlh, spec);
+		nla_put_string(m, IFLA_IFALIAS, alias);
+	spec = nla_nest_start(m, IFLA_AF_SPEC);
+	inet = nla_nest_start(m, AF_INET);
+	conf = nla_nest_start(m, IFLA_INET_CONF);
+	nla_put_u32(m, IPV4_DEVCONF_FORWARDING, 1);
+	nla_put_u32(m, IPV4_DEVCONF_PROXY_ARP, 1);
+	nla_nest_end(m, conf);
+	nla_nest_end(m, inet);
+	nla_nest_end(m, spec);
 }
 
-static int link_attr(const struct nlattr *a, void *data)
+/* The attributes of a message with a fixed header of hdrlen bytes, by
+ * type (up to max); false if the message is too short. */
+static bool parse_attrs(const struct nlmsghdr *nlh, size_t hdrlen, struct nlattr **tb, int max)
 {
-	struct link_info *l = data;
-	uint16_t len = mnl_attr_get_payload_len(a);
+	if (nlh->nlmsg_len < NLMSG_LENGTH(hdrlen))
+		return false;
+	return nla_parse(tb, max, nlmsg_attrdata(nlh, (int)hdrlen), nlmsg_attrlen(nlh, (int)hdrlen),
+			 NULL) == 0;
+}
 
-	switch (mnl_attr_get_type(a)) {
-	case IFLA_MTU:
-		if (len >= 4)
-			l->mtu = mnl_attr_get_u32(a);
-		break;
-	case IFLA_LINK:
-		if (len >= 4)
-			l->link = (int)mnl_attr_get_u32(a);
-		break;
-	case IFLA_GROUP:
-		if (len >= 4)
-			l->group = mnl_attr_get_u32(a);
-		break;
-	case IFLA_ADDRESS:
-		if (len == 6)
-			memcpy(l->mac, mnl_attr_get_payload(a), 6);
-		break;
-	case IFLA_IFNAME:
-		snprintf(l->name, sizeof(l->name), "%.*s", (int)len, (const char *)mnl_attr_get_payload(a));
-		break;
-	case IFLA_IFALIAS:
-		snprintf(l->alias, sizeof(l->alias), "%.*s", (int)len, (const char *)mnl_attr_get_payload(a));
-		break;
-	}
-	return MNL_CB_OK;
+static void get_u32(const struct nlattr *a, uint32_t *out)
+{
+	if (a && nla_len(a) >= 4)
+		*out = nla_get_u32((struct nlattr *)a);
+}
+
+static void get_str(const struct nlattr *a, char *out, size_t size)
+{
+	size_t n;
+
+	if (!a)
+		return;
+	n = strnlen(nla_data(a), (size_t)nla_len(a));
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, nla_data(a), n);
+	out[n] = '\0';
 }
 
 int nl_parse_link(const struct nlmsghdr *nlh, struct link_info *l)
 {
-	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct ifinfomsg *ifi = NLMSG_DATA(nlh);
+	struct nlattr *tb[IFLA_MAX + 1];
+	uint32_t link = 0;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+	if (nlh->nlmsg_type != RTM_NEWLINK || !parse_attrs(nlh, sizeof(*ifi), tb, IFLA_MAX))
 		return -1;
 	memset(l, 0, sizeof(*l));
 	l->index = ifi->ifi_index;
 	l->flags = ifi->ifi_flags;
-	mnl_attr_parse(nlh, sizeof(*ifi), link_attr, l);
+	get_u32(tb[IFLA_MTU], &l->mtu);
+	get_u32(tb[IFLA_LINK], &link);
+	l->link = (int)link;
+	get_u32(tb[IFLA_GROUP], &l->group);
+	if (tb[IFLA_ADDRESS] && nla_len(tb[IFLA_ADDRESS]) == 6)
+		memcpy(l->mac, nla_data(tb[IFLA_ADDRESS]), 6);
+	get_str(tb[IFLA_IFNAME], l->name, sizeof(l->name));
+	get_str(tb[IFLA_IFALIAS], l->alias, sizeof(l->alias));
 	return 0;
 }
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
 	nl_parse_link(nlh, data);
-	return MNL_CB_OK;
+	return 1;
 }
 
 /* One TX and one RX queue: a veth's queues only spread its load over
  * CPUs, and each one costs the kernel sysfs objects to create and tear down. */
-static void put_one_queue(struct nlmsghdr *nlh)
+static void put_one_queue(struct nl_msg *m)
 {
-	mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, 1);
-	mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
+	nla_put_u32(m, IFLA_NUM_TX_QUEUES, 1);
+	nla_put_u32(m, IFLA_NUM_RX_QUEUES, 1);
 }
 
-static size_t put_veth_batch(struct vn_nl *nl, char *buf, const struct veth_spec *v)
+/* The pod end, inside VETH_INFO_PEER: its own ifinfomsg, then attributes. */
+static void put_veth_peer(struct nl_msg *m, const struct veth_spec *v)
 {
-	struct nlmsghdr *nlh = put_msg(nl, buf, 0, RTM_NEWLINK,
-				       NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
 	struct nlattr *info, *data, *peer;
-	size_t off;
 
-	put_ifinfo(nlh, 0);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->host_name);
-	mnl_attr_put(nlh, IFLA_ADDRESS, 6, v->host_mac);
-	mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
-	put_one_queue(nlh);
-	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
-	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
-	put_ifinfo(nlh, 0);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->pod_name);
-	mnl_attr_put(nlh, IFLA_ADDRESS, 6, v->pod_mac);
-	mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
-	put_one_queue(nlh);
-	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)v->netns_fd);
-	mnl_attr_nest_end(nlh, peer);
-	mnl_attr_nest_end(nlh, data);
-	mnl_attr_nest_end(nlh, info);
-	off = nlh->nlmsg_len;
-	nlh = put_msg(nl, buf, off, RTM_SETLINK, NLM_F_ACK);
-	put_ifinfo(nlh, 0);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->host_name);
-	put_host_conf(nlh, v->alias);
-	off += nlh->nlmsg_len;
-	nlh = put_msg(nl, buf, off, RTM_GETLINK, NLM_F_ACK);
-	put_ifinfo(nlh, 0);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->host_name);
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	return off + nlh->nlmsg_len;
+	info = nla_nest_start(m, IFLA_LINKINFO);
+	nla_put_string(m, IFLA_INFO_KIND, "veth");
+	data = nla_nest_start(m, IFLA_INFO_DATA);
+	peer = nla_nest_start(m, VETH_INFO_PEER);
+	nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+	nla_put_string(m, IFLA_IFNAME, v->pod_name);
+	nla_put(m, IFLA_ADDRESS, 6, v->pod_mac);
+	nla_put_u32(m, IFLA_MTU, v->mtu);
+	put_one_queue(m);
+	nla_put_u32(m, IFLA_NET_NS_FD, (uint32_t)v->netns_fd);
+	nla_nest_end(m, peer);
+	nla_nest_end(m, data);
+	nla_nest_end(m, info);
+}
+
+static void put_veth_batch(struct vn_batch *b, const struct veth_spec *v)
+{
+	struct nl_msg *m = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, 0, 0, 0);
+
+	if (m) {
+		nla_put_string(m, IFLA_IFNAME, v->host_name);
+		nla_put(m, IFLA_ADDRESS, 6, v->host_mac);
+		nla_put_u32(m, IFLA_MTU, v->mtu);
+		put_one_queue(m);
+		put_veth_peer(m, v);
+	}
+	vn_batch_add(b, m);
+	m = link_msg(RTM_SETLINK, NLM_F_ACK, 0, IFF_UP, IFF_UP);
+	if (m) {
+		nla_put_string(m, IFLA_IFNAME, v->host_name);
+		put_host_conf(m, v->alias);
+	}
+	vn_batch_add(b, m);
+	m = link_msg(RTM_GETLINK, NLM_F_ACK, 0, 0, 0);
+	if (m) {
+		nla_put_string(m, IFLA_IFNAME, v->host_name);
+		nla_put_u32(m, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	}
+	vn_batch_add(b, m);
 }
 
 int nl_veth_create(struct vn_nl *nl, const struct veth_spec *v, int *host_index, int *pod_index,
 		   struct vn_err *e)
 {
-	char buf[1024];
-	size_t len = put_veth_batch(nl, buf, v);
+	struct vn_batch b;
 	struct link_info l = { .index = 0 };
 	struct vn_err ignored;
 	int errs[3];
 
-	if (vn_nl_talk_each(nl, buf, len, link_cb, &l, errs, 3, "create veth", e))
+	vn_batch_init(&b, nl);
+	put_veth_batch(&b, v);
+	if (vn_batch_talk_each(&b, link_cb, &l, errs, 3, "create veth", e))
 		return -1;
 	if (errs[0]) {
 		errno = errs[0];
@@ -177,18 +177,30 @@ int nl_veth_create(struct vn_nl *nl, const struct veth_spec *v, int *host_index,
 	return 0;
 }
 
+/* A link request naming the link by name (or index, if name is NULL). */
+static void put_link_by(struct vn_batch *b, uint16_t type, uint16_t flags, const char *name,
+			int index, unsigned int change, unsigned int set, unsigned int group)
+{
+	struct nl_msg *m = link_msg(type, flags, name ? 0 : index, change, set);
+
+	if (m && name)
+		nla_put_string(m, IFLA_IFNAME, name);
+	if (m && group)
+		nla_put_u32(m, IFLA_GROUP, group);
+	if (m && type == RTM_GETLINK)
+		nla_put_u32(m, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	vn_batch_add(b, m);
+}
+
 int nl_link_get(struct vn_nl *nl, const char *name, int index, struct link_info *out,
 		struct vn_err *e)
 {
-	char buf[256];
-	struct nlmsghdr *nlh = put_msg(nl, buf, 0, RTM_GETLINK, NLM_F_ACK);
+	struct vn_batch b;
 
+	vn_batch_init(&b, nl);
 	memset(out, 0, sizeof(*out));
-	put_ifinfo(nlh, index);
-	if (!index)
-		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	if (vn_nl_talk(nl, buf, nlh->nlmsg_len, link_cb, out, "get link", e) == 0)
+	put_link_by(&b, RTM_GETLINK, NLM_F_ACK, index ? NULL : name, index, 0, 0, 0);
+	if (vn_batch_talk(&b, link_cb, out, "get link", e) == 0)
 		return out->index ? 0 : 1;
 	if (errno == ENODEV)
 		return 1;
@@ -197,12 +209,11 @@ int nl_link_get(struct vn_nl *nl, const char *name, int index, struct link_info 
 
 int nl_link_delete(struct vn_nl *nl, const char *name, struct vn_err *e)
 {
-	char buf[256];
-	struct nlmsghdr *nlh = put_msg(nl, buf, 0, RTM_DELLINK, NLM_F_ACK);
+	struct vn_batch b;
 
-	put_ifinfo(nlh, 0);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	if (vn_nl_talk(nl, buf, nlh->nlmsg_len, NULL, NULL, "delete link", e) == 0)
+	vn_batch_init(&b, nl);
+	put_link_by(&b, RTM_DELLINK, NLM_F_ACK, name, 0, 0, 0, 0);
+	if (vn_batch_talk(&b, NULL, NULL, "delete link", e) == 0)
 		return 0;
 	if (errno == ENODEV)
 		return 1;
@@ -211,13 +222,12 @@ int nl_link_delete(struct vn_nl *nl, const char *name, struct vn_err *e)
 
 int nl_link_retire(struct vn_nl *nl, const char *name, struct vn_err *e)
 {
-	char buf[256];
-	struct nlmsghdr *nlh = put_msg(nl, buf, 0, RTM_SETLINK, NLM_F_ACK);
+	struct vn_batch b;
 
-	put_ifinfo(nlh, 0)->ifi_change = IFF_UP;	/* flags 0: down */
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	mnl_attr_put_u32(nlh, IFLA_GROUP, NL_TOMB_GROUP);
-	if (vn_nl_talk(nl, buf, nlh->nlmsg_len, NULL, NULL, "retire link", e) == 0)
+	vn_batch_init(&b, nl);
+	/* Down (flags 0 for IFF_UP) and into the tomb group, in one message. */
+	put_link_by(&b, RTM_SETLINK, NLM_F_ACK, name, 0, IFF_UP, 0, NL_TOMB_GROUP);
+	if (vn_batch_talk(&b, NULL, NULL, "retire link", e) == 0)
 		return 0;
 	if (errno == ENODEV)
 		return 1;
@@ -226,91 +236,74 @@ int nl_link_retire(struct vn_nl *nl, const char *name, struct vn_err *e)
 
 int nl_group_delete(struct vn_nl *nl, unsigned int group, struct vn_err *e)
 {
-	char buf[256];
-	struct nlmsghdr *nlh = put_msg(nl, buf, 0, RTM_DELLINK, NLM_F_ACK);
+	struct vn_batch b;
 
-	put_ifinfo(nlh, 0);
-	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
-	if (vn_nl_talk(nl, buf, nlh->nlmsg_len, NULL, NULL, "delete retired links", e) == 0)
+	vn_batch_init(&b, nl);
+	put_link_by(&b, RTM_DELLINK, NLM_F_ACK, NULL, 0, 0, 0, group);
+	if (vn_batch_talk(&b, NULL, NULL, "delete retired links", e) == 0)
 		return 0;
 	return errno == ENODEV ? 1 : -1;
 }
 
-static void put_setlink_up(struct vn_nl *nl, char *buf, size_t *off, int index, const char *alias,
-			   bool v4conf)
+static void put_pod_up(struct vn_batch *b, int index)
 {
-	struct nlmsghdr *nlh = put_msg(nl, buf, *off, RTM_SETLINK, NLM_F_ACK);
-	struct ifinfomsg *ifi = put_ifinfo(nlh, index);
-
-	if (v4conf) {
-		put_host_conf(nlh, alias);
-	} else {
-		ifi->ifi_flags = IFF_UP;
-		ifi->ifi_change = IFF_UP;
-		if (alias)
-			mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
-	}
-	*off += nlh->nlmsg_len;
+	vn_batch_add(b, link_msg(RTM_SETLINK, NLM_F_ACK, index, IFF_UP, IFF_UP));
 }
 
-static void put_addr(struct vn_nl *nl, char *buf, size_t *off, int index,
-		     const struct vn_addr *a, unsigned int len, unsigned char scope)
+static void put_addr(struct vn_batch *b, int index, const struct vn_addr *a, unsigned int len,
+		     unsigned char scope)
 {
-	struct nlmsghdr *nlh = put_msg(nl, buf, *off, RTM_NEWADDR,
-				       NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	unsigned int size = vn_addr_size(a->family);
+	struct ifaddrmsg ifa = { .ifa_family = (unsigned char)a->family,
+				 .ifa_prefixlen = (unsigned char)len, .ifa_scope = scope,
+				 .ifa_index = (unsigned int)index };
+	int size = (int)vn_addr_size(a->family);
+	struct nl_msg *m;
 
-	ifa->ifa_family = (unsigned char)a->family;
-	ifa->ifa_prefixlen = (unsigned char)len;
-	ifa->ifa_scope = scope;
-	ifa->ifa_index = (unsigned int)index;
-	mnl_attr_put(nlh, IFA_LOCAL, size, a->b);
-	mnl_attr_put(nlh, IFA_ADDRESS, size, a->b);
-	if (a->family == AF_INET6) {
-		ifa->ifa_flags = IFA_F_NODAD;
-		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+	if (a->family == AF_INET6)
+		ifa.ifa_flags = IFA_F_NODAD;
+	m = vn_msg_new(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, &ifa, sizeof(ifa));
+	if (m) {
+		nla_put(m, IFA_LOCAL, size, a->b);
+		nla_put(m, IFA_ADDRESS, size, a->b);
+		if (a->family == AF_INET6)
+			nla_put_u32(m, IFA_FLAGS, IFA_F_NODAD);
 	}
-	*off += nlh->nlmsg_len;
+	vn_batch_add(b, m);
 }
 
-static void put_route(struct vn_nl *nl, char *buf, size_t *off, int index,
-		      const struct vn_prefix *dst, const struct vn_addr *gw)
+static void put_route(struct vn_batch *b, int index, const struct vn_prefix *dst,
+		      const struct vn_addr *gw)
 {
-	struct nlmsghdr *nlh = put_msg(nl, buf, *off, RTM_NEWROUTE,
-				       NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	struct rtmsg rtm = { .rtm_family = (unsigned char)dst->addr.family,
+			     .rtm_dst_len = (unsigned char)dst->len, .rtm_table = RT_TABLE_MAIN,
+			     .rtm_protocol = RTPROT_STATIC, .rtm_type = RTN_UNICAST };
+	struct nl_msg *m;
 
-	rtm->rtm_family = (unsigned char)dst->addr.family;
-	rtm->rtm_dst_len = (unsigned char)dst->len;
-	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = RTPROT_STATIC;
-	rtm->rtm_type = RTN_UNICAST;
-	rtm->rtm_scope = gw || dst->addr.family == AF_INET6 ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
-	if (dst->len)
-		mnl_attr_put(nlh, RTA_DST, vn_addr_size(dst->addr.family), dst->addr.b);
-	if (gw) {
-		mnl_attr_put(nlh, RTA_GATEWAY, vn_addr_size(gw->family), gw->b);
-		if (gw->family == AF_INET)
-			rtm->rtm_flags |= RTNH_F_ONLINK;
-	}
-	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)index);
-	*off += nlh->nlmsg_len;
+	rtm.rtm_scope = gw || dst->addr.family == AF_INET6 ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	if (gw && gw->family == AF_INET)
+		rtm.rtm_flags |= RTNH_F_ONLINK;
+	m = vn_msg_new(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, &rtm, sizeof(rtm));
+	if (m && dst->len)
+		nla_put(m, RTA_DST, (int)vn_addr_size(dst->addr.family), dst->addr.b);
+	if (m && gw)
+		nla_put(m, RTA_GATEWAY, (int)vn_addr_size(gw->family), gw->b);
+	if (m)
+		nla_put_u32(m, RTA_OIF, (uint32_t)index);
+	vn_batch_add(b, m);
 }
 
-static void put_neigh(struct vn_nl *nl, char *buf, size_t *off, int index,
-		      const struct vn_addr *a, const uint8_t mac[6])
+static void put_neigh(struct vn_batch *b, int index, const struct vn_addr *a, const uint8_t mac[6])
 {
-	struct nlmsghdr *nlh = put_msg(nl, buf, *off, RTM_NEWNEIGH,
-				       NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK);
-	struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	struct ndmsg nd = { .ndm_family = (unsigned char)a->family, .ndm_ifindex = index,
+			    .ndm_state = NUD_PERMANENT };
+	struct nl_msg *m = vn_msg_new(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK, &nd,
+				   sizeof(nd));
 
-	nd->ndm_family = (unsigned char)a->family;
-	nd->ndm_ifindex = index;
-	nd->ndm_state = NUD_PERMANENT;
-	mnl_attr_put(nlh, NDA_DST, vn_addr_size(a->family), a->b);
-	mnl_attr_put(nlh, NDA_LLADDR, 6, mac);
-	*off += nlh->nlmsg_len;
+	if (m) {
+		nla_put(m, NDA_DST, (int)vn_addr_size(a->family), a->b);
+		nla_put(m, NDA_LLADDR, 6, mac);
+	}
+	vn_batch_add(b, m);
 }
 
 static bool any_family(const struct vn_addr *ips, size_t n, int family)
@@ -324,93 +317,78 @@ static bool any_family(const struct vn_addr *ips, size_t n, int family)
 int nl_host_routes(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_t n_ips,
 		   struct vn_err *e)
 {
-	char buf[BATCH_SIZE];
-	size_t off = 0;
+	struct vn_batch b;
 	struct vn_addr ll;
 
+	vn_batch_init(&b, nl);
 	if (any_family(ips, n_ips, AF_INET6)) {
 		vn_addr_parse("fe80::1", &ll);
-		put_addr(nl, buf, &off, ifindex, &ll, 64, RT_SCOPE_LINK);
+		put_addr(&b, ifindex, &ll, 64, RT_SCOPE_LINK);
 	}
 	for (size_t i = 0; i < n_ips; i++) {
 		struct vn_prefix p = { .addr = ips[i], .len = vn_addr_size(ips[i].family) * 8 };
 
-		put_route(nl, buf, &off, ifindex, &p, NULL);
+		put_route(&b, ifindex, &p, NULL);
 	}
-	return vn_nl_talk(nl, buf, off, NULL, NULL, "host routes", e);
+	return vn_batch_talk(&b, NULL, NULL, "host routes", e);
 }
 
 int nl_pod_addrs(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_t n_ips,
 		 const uint8_t host_mac[6], const struct cfg_route *routes, size_t n_routes,
 		 struct vn_err *e)
 {
-	char buf[BATCH_SIZE];
-	size_t off = 0;
+	struct vn_batch b;
 	struct vn_addr gw;
 
-	put_setlink_up(nl, buf, &off, ifindex, NULL, false);
+	vn_batch_init(&b, nl);
+	put_pod_up(&b, ifindex);
 	for (size_t i = 0; i < n_ips; i++)
-		put_addr(nl, buf, &off, ifindex, &ips[i], vn_addr_size(ips[i].family) * 8,
-			 RT_SCOPE_UNIVERSE);
+		put_addr(&b, ifindex, &ips[i], vn_addr_size(ips[i].family) * 8, RT_SCOPE_UNIVERSE);
 	if (any_family(ips, n_ips, AF_INET) && vn_addr_parse("169.254.1.1", &gw) == 0)
-		put_neigh(nl, buf, &off, ifindex, &gw, host_mac);
+		put_neigh(&b, ifindex, &gw, host_mac);
 	if (any_family(ips, n_ips, AF_INET6) && vn_addr_parse("fe80::1", &gw) == 0)
-		put_neigh(nl, buf, &off, ifindex, &gw, host_mac);
+		put_neigh(&b, ifindex, &gw, host_mac);
 	for (size_t i = 0; i < n_routes; i++)
-		put_route(nl, buf, &off, ifindex, &routes[i].dst,
-			  routes[i].gw.family ? &routes[i].gw : NULL);
-	return vn_nl_talk(nl, buf, off, NULL, NULL, "pod addresses and routes", e);
-}
-
-static int route_attr(const struct nlattr *a, void *data)
-{
-	struct route_match *m = data;
-	uint16_t len = mnl_attr_get_payload_len(a);
-
-	switch (mnl_attr_get_type(a)) {
-	case RTA_OIF:
-		if (len >= 4)
-			m->oif = (int)mnl_attr_get_u32(a);
-		break;
-	case RTA_GATEWAY:
-		if (len == 4 || len == 16) {
-			m->gw.family = len == 4 ? AF_INET : AF_INET6;
-			memcpy(m->gw.b, mnl_attr_get_payload(a), len);
-		}
-		break;
-	}
-	return MNL_CB_OK;
+		put_route(&b, ifindex, &routes[i].dst, routes[i].gw.family ? &routes[i].gw : NULL);
+	return vn_batch_talk(&b, NULL, NULL, "pod addresses and routes", e);
 }
 
 static int route_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct route_match *m = data;
-	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct rtmsg *rtm = NLMSG_DATA(nlh);
+	struct nlattr *tb[RTA_MAX + 1];
+	uint32_t oif = 0;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE)
-		return MNL_CB_OK;
+	if (nlh->nlmsg_type != RTM_NEWROUTE || !parse_attrs(nlh, sizeof(*rtm), tb, RTA_MAX))
+		return 1;
 	m->found = rtm->rtm_type == RTN_UNICAST;
 	m->dst_len = rtm->rtm_dst_len;
-	mnl_attr_parse(nlh, sizeof(*rtm), route_attr, m);
-	return MNL_CB_OK;
+	get_u32(tb[RTA_OIF], &oif);
+	m->oif = (int)oif;
+	if (tb[RTA_GATEWAY] && (nla_len(tb[RTA_GATEWAY]) == 4 || nla_len(tb[RTA_GATEWAY]) == 16)) {
+		m->gw.family = nla_len(tb[RTA_GATEWAY]) == 4 ? AF_INET : AF_INET6;
+		memcpy(m->gw.b, nla_data(tb[RTA_GATEWAY]), (size_t)nla_len(tb[RTA_GATEWAY]));
+	}
+	return 1;
 }
 
 /* A FIB lookup of dst (RTM_F_FIB_MATCH: the route itself is answered). */
-static void put_route_lookup(struct vn_nl *nl, char *buf, size_t *off, const struct vn_prefix *dst)
+static void put_route_lookup(struct vn_batch *b, const struct vn_prefix *dst)
 {
-	struct nlmsghdr *nlh = put_msg(nl, buf, *off, RTM_GETROUTE, NLM_F_ACK);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	struct rtmsg rtm = { .rtm_family = (unsigned char)dst->addr.family,
+			     .rtm_dst_len = (unsigned char)(vn_addr_size(dst->addr.family) * 8),
+			     .rtm_flags = RTM_F_FIB_MATCH };
 	struct vn_addr probe = dst->addr;
+	struct nl_msg *m = vn_msg_new(RTM_GETROUTE, NLM_F_ACK, &rtm, sizeof(rtm));
 
 	/* 0.0.0.0 is answered as a local address without a FIB lookup; for
 	 * a default route look up a documentation address nobody routes. */
 	if (dst->len == 0)
 		vn_addr_parse(dst->addr.family == AF_INET ? "192.0.2.1" : "2001:db8::1", &probe);
-	rtm->rtm_family = (unsigned char)dst->addr.family;
-	rtm->rtm_dst_len = (unsigned char)(vn_addr_size(dst->addr.family) * 8);
-	rtm->rtm_flags = RTM_F_FIB_MATCH;
-	mnl_attr_put(nlh, RTA_DST, vn_addr_size(probe.family), probe.b);
-	*off += nlh->nlmsg_len;
+	if (m)
+		nla_put(m, RTA_DST, (int)vn_addr_size(probe.family), probe.b);
+	vn_batch_add(b, m);
 }
 
 static bool no_route(int err)
@@ -421,12 +399,12 @@ static bool no_route(int err)
 int nl_route_match(struct vn_nl *nl, const struct vn_prefix *dst, struct route_match *out,
 		   struct vn_err *e)
 {
-	char buf[256];
-	size_t len = 0;
+	struct vn_batch b;
 
+	vn_batch_init(&b, nl);
 	memset(out, 0, sizeof(*out));
-	put_route_lookup(nl, buf, &len, dst);
-	if (vn_nl_talk(nl, buf, len, route_cb, out, "get route", e) == 0)
+	put_route_lookup(&b, dst);
+	if (vn_batch_talk(&b, route_cb, out, "get route", e) == 0)
 		return 0;
 	if (no_route(errno)) {
 		out->found = false;
@@ -446,25 +424,25 @@ static int default_route_cb(const struct nlmsghdr *nlh, void *data)
 	struct default_routes *d = data;
 	unsigned int i = nlh->nlmsg_seq - d->seq0;
 
-	return i < 2 ? route_cb(nlh, &d->m[i]) : MNL_CB_OK;
+	return i < 2 ? route_cb(nlh, &d->m[i]) : 1;
 }
 
 int nl_default_route_mtu(struct vn_nl *nl, unsigned int *mtu, struct vn_err *e)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
+	struct vn_batch b;
 	struct default_routes d;
-	char buf[256];
-	size_t len = 0;
 	int errs[2];
 
+	vn_batch_init(&b, nl);
 	memset(&d, 0, sizeof(d));
 	for (int i = 0; i < 2; i++) {
 		struct vn_prefix any = { .addr = { .family = families[i] }, .len = 0 };
 
-		put_route_lookup(nl, buf, &len, &any);
+		put_route_lookup(&b, &any);
 	}
-	d.seq0 = ((struct nlmsghdr *)buf)->nlmsg_seq;
-	if (vn_nl_talk_each(nl, buf, len, default_route_cb, &d, errs, 2, "default routes", e))
+	d.seq0 = b.len ? ((struct nlmsghdr *)b.buf)->nlmsg_seq : 0;
+	if (vn_batch_talk_each(&b, default_route_cb, &d, errs, 2, "default routes", e))
 		return -1;
 	for (int i = 0; i < 2; i++) {
 		struct link_info l;
@@ -494,38 +472,35 @@ struct addr_dump {
 static int addr_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct addr_dump *d = data;
-	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	struct nlattr *a;
+	const struct ifaddrmsg *ifa = NLMSG_DATA(nlh);
+	struct nlattr *tb[IFA_MAX + 1];
+	struct vn_prefix *p = &d->out[d->n];
+	int len;
 
-	if (nlh->nlmsg_type != RTM_NEWADDR || (int)ifa->ifa_index != d->index || d->n >= d->max)
-		return MNL_CB_OK;
-	mnl_attr_for_each(a, nlh, sizeof(*ifa)) {
-		uint16_t len = mnl_attr_get_payload_len(a);
-		struct vn_prefix *p = &d->out[d->n];
-
-		if (mnl_attr_get_type(a) != IFA_ADDRESS || (len != 4 && len != 16))
-			continue;
-		memset(p, 0, sizeof(*p));
-		p->addr.family = ifa->ifa_family;
-		memcpy(p->addr.b, mnl_attr_get_payload(a), len);
-		p->len = ifa->ifa_prefixlen;
-		d->n++;
-		break;
-	}
-	return MNL_CB_OK;
+	if (nlh->nlmsg_type != RTM_NEWADDR || !parse_attrs(nlh, sizeof(*ifa), tb, IFA_MAX) ||
+	    (int)ifa->ifa_index != d->index || d->n >= d->max || !tb[IFA_ADDRESS])
+		return 1;
+	len = nla_len(tb[IFA_ADDRESS]);
+	if (len != 4 && len != 16)
+		return 1;
+	memset(p, 0, sizeof(*p));
+	p->addr.family = ifa->ifa_family;
+	memcpy(p->addr.b, nla_data(tb[IFA_ADDRESS]), (size_t)len);
+	p->len = ifa->ifa_prefixlen;
+	d->n++;
+	return 1;
 }
 
 int nl_addr_list(struct vn_nl *nl, int ifindex, struct vn_prefix *out, size_t max, size_t *n,
 		 struct vn_err *e)
 {
-	char buf[256];
-	struct nlmsghdr *nlh = put_msg(nl, buf, 0, RTM_GETADDR, NLM_F_DUMP);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	struct ifaddrmsg ifa = { .ifa_family = AF_UNSPEC, .ifa_index = (unsigned int)ifindex };
 	struct addr_dump d = { .index = ifindex, .out = out, .max = max };
+	struct vn_batch b;
 
-	ifa->ifa_family = AF_UNSPEC;
-	ifa->ifa_index = (unsigned int)ifindex;
-	if (vn_nl_talk(nl, buf, nlh->nlmsg_len, addr_cb, &d, "list addresses", e))
+	vn_batch_init(&b, nl);
+	vn_batch_add(&b, vn_msg_new(RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof(ifa)));
+	if (vn_batch_talk(&b, addr_cb, &d, "list addresses", e))
 		return -1;
 	*n = d.n;
 	return 0;
@@ -543,20 +518,19 @@ static int link_each_cb(const struct nlmsghdr *nlh, void *data)
 	struct link_info l;
 
 	if (nl_parse_link(nlh, &l))
-		return MNL_CB_OK;
+		return 1;
 	if (strncmp(l.name, d->prefix, strlen(d->prefix)) == 0)
 		d->fn(d->ctx, &l);
-	return MNL_CB_OK;
+	return 1;
 }
 
 int nl_link_each(struct vn_nl *nl, const char *prefix, nl_link_fn fn, void *ctx,
 		 struct vn_err *e)
 {
-	char buf[256];
-	struct nlmsghdr *nlh = put_msg(nl, buf, 0, RTM_GETLINK, NLM_F_DUMP);
 	struct link_dump d = { .prefix = prefix, .fn = fn, .ctx = ctx };
+	struct vn_batch b;
 
-	put_ifinfo(nlh, 0);
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	return vn_nl_talk(nl, buf, nlh->nlmsg_len, link_each_cb, &d, "list links", e);
+	vn_batch_init(&b, nl);
+	put_link_by(&b, RTM_GETLINK, NLM_F_DUMP, NULL, 0, 0, 0, 0);
+	return vn_batch_talk(&b, link_each_cb, &d, "list links", e);
 }

@@ -52,7 +52,7 @@ static void drain(struct reaper *r)
 	char buf[32768];
 	ssize_t n;
 
-	while ((n = recv(mnl_socket_get_fd(r->mon.sock), buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
+	while ((n = recv(r->mon.fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
 		const struct nlmsghdr *nlh = (const void *)buf;
 		int left = (int)n;
 
@@ -63,7 +63,7 @@ static void drain(struct reaper *r)
 				return;
 			continue;
 		}
-		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		for (; NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left)) {
 			struct link_info l;
 
 			if (nl_parse_link(nlh, &l) == 0 && l.group == NL_TOMB_GROUP)
@@ -75,7 +75,7 @@ static void drain(struct reaper *r)
 /* Follows notifications until no tomb has come for REAPER_IDLE_MS. */
 static void follow(struct reaper *r)
 {
-	struct pollfd pfd = { .fd = mnl_socket_get_fd(r->mon.sock), .events = POLLIN };
+	struct pollfd pfd = { .fd = r->mon.fd, .events = POLLIN };
 
 	for (;;) {
 		long wait = (r->pending ? r->deadline : r->idle_end) - now_ms();
@@ -104,12 +104,12 @@ static void reaper_run(int namefd)
 		close(fd);	/* the runtime must not wait for us */
 	if (vn_nl_open(&r.req, NETLINK_ROUTE, &ignored) == 0 &&
 	    vn_nl_open(&r.mon, NETLINK_ROUTE, &ignored) == 0 &&
-	    mnl_socket_setsockopt(r.mon.sock, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) == 0) {
+	    setsockopt(r.mon.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) == 0) {
 		note_tomb(&r);	/* subscribed first: no tomb retired from now on is missed */
 		follow(&r);
 	}
 	close(namefd);
-	if (r.req.sock)
+	if (r.req.open)
 		delete_tombs(&r.req);	/* one retired while we were leaving */
 	vn_nl_close(&r.mon);
 	vn_nl_close(&r.req);
