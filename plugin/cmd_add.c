@@ -303,16 +303,17 @@ static int choose_mtu(struct add *a, struct vn_err *e)
 /* A DEL of this attachment may have just retired the pod's previous veth
  * (its deletion finishes in the background): its host end still holds
  * the host name, its pod end CNI_IFNAME. Deletes the retired links now;
- * true if there were any. */
+ * true if the create is worth another try: retired links were deleted,
+ * or none are left (the node's reaper may have deleted them since). */
 static bool reap_retired(struct add *a)
 {
 	struct vn_err ignored;
-	bool reaped = nl_group_delete(&a->nl, NL_TOMB_GROUP, &ignored) == 0;
+	int rc = nl_group_delete(&a->nl, NL_TOMB_GROUP, &ignored);
 
-	if (reaped)
+	if (rc == 0)
 		vn_logf(&a->p->log, VN_LOG_INFO, "deleted retired links to free %s/%s",
 			a->p->host_ifname, a->p->env.ifname);
-	return reaped;
+	return rc >= 0;
 }
 
 static int step_veth(struct add *a, struct vn_err *e)

@@ -118,6 +118,16 @@ t_check "DEL twice succeeds" cni DEL c2 "$NS2" eth0 "$T/c2.json"
 cni ADD c2 "$NS2" eth0 "$CONF" >/dev/null && cni DEL c2 "$NS2" eth0 "$CONF" >/dev/null
 t_check "ADD again into the same netns right after DEL" cni ADD c2 "$NS2" eth0 "$CONF"
 t_check "... and DEL it" cni DEL c2 "$NS2" eth0 "$CONF"
+# Each ADD meets the veth its DEL just retired, which the node's reaper may
+# be deleting at that very moment: every one must still succeed.
+churn() {
+	local i
+	for ((i = 0; i < 60; i++)); do
+		cni ADD c2 "$NS2" eth0 "$CONF" >/dev/null || { echo "ADD $i failed"; return 1; }
+		cni DEL c2 "$NS2" eth0 "$CONF" >/dev/null || { echo "DEL $i failed"; return 1; }
+	done
+}
+t_check "60 ADD/DEL cycles of one attachment, each ADD right after its DEL" churn
 t_check "DEL with empty CNI_NETNS and no prevResult succeeds" cni DEL c2 "" eth0 "$CONF"
 t_check "DEL of an unknown container succeeds" cni DEL never-added "$NS2" eth0 "$CONF"
 ip netns del vnp-$S-p1
