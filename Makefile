@@ -40,6 +40,9 @@ UNIT_TESTS :=
 FUZZERS  :=
 
 .PHONY: all deps check check-run check-unit check-integration demo bench fuzz install clean
+# Keep intermediate objects: make would delete them after the tests ran, and
+# its "rm ..." line would come after check's closing "N passed, M failed".
+.SECONDARY:
 all:
 
 $(BUILD)/obj/%.o: %.c
