@@ -53,6 +53,7 @@ void store_close(struct store *s)
 
 int store_lock(struct store *s, struct vn_err *e)
 {
+	s->hint_loaded = false;	/* another process may have moved it */
 	s->lockfd = openat(s->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (s->lockfd < 0)
 		return IO(e, "open %s/lock: %s", s->dir, strerror(errno));
@@ -214,23 +215,41 @@ static bool taken_cb(void *ctx, const struct vn_addr *a)
 	return store_ip_taken(ctx, a);
 }
 
-/* Reads the round-robin hint for family from the lock file's content:
- * "<v4>,<v6>\n" (either may be empty). False if none or unreadable. */
-static bool read_last(struct store *s, int family, struct vn_addr *out)
+/* Reads the round-robin hint from the lock file's content, "<v4>,<v6>\n"
+ * (either may be empty), once per hold of the lock. A torn or foreign
+ * content is no hint: allocation starts at the range start. */
+static void load_hint(struct store *s)
 {
 	char buf[2 * VN_ADDR_STRLEN + 4], *comma, *nl;
-	ssize_t n = pread(s->lockfd, buf, sizeof(buf) - 1, 0);
+	struct vn_addr a;
+	ssize_t n;
 
+	if (s->hint_loaded)
+		return;
+	s->hint_loaded = true;
+	memset(&s->last4, 0, sizeof(s->last4));
+	memset(&s->last6, 0, sizeof(s->last6));
+	n = pread(s->lockfd, buf, sizeof(buf) - 1, 0);
 	if (n <= 0)
-		return false;
+		return;
 	buf[n] = '\0';
 	comma = strchr(buf, ',');
 	nl = comma ? strchr(comma, '\n') : NULL;
 	if (!nl)
-		return false;	/* torn or foreign: start at the range start */
+		return;
 	*comma = *nl = '\0';
-	return vn_addr_parse(family == AF_INET ? buf : comma + 1, out) == 0 &&
-	       out->family == family;
+	if (vn_addr_parse(buf, &a) == 0 && a.family == AF_INET)
+		s->last4 = a;
+	if (vn_addr_parse(comma + 1, &a) == 0 && a.family == AF_INET6)
+		s->last6 = a;
+}
+
+/* The last address of family handed out, if the hint has one. */
+static bool read_last(struct store *s, int family, struct vn_addr *out)
+{
+	load_hint(s);
+	*out = family == AF_INET ? s->last4 : s->last6;
+	return out->family == family;
 }
 
 /* Records the addresses just handed out (the other family's kept) in the
@@ -238,21 +257,20 @@ static bool read_last(struct store *s, int family, struct vn_addr *out)
  * just restarts allocation at the range start. */
 static void write_last(struct store *s, const struct vn_addr *ips, size_t n)
 {
-	struct vn_addr v4 = { 0 }, v6 = { 0 };
 	char a[VN_ADDR_STRLEN] = "", b[VN_ADDR_STRLEN] = "", text[2 * VN_ADDR_STRLEN + 4];
-	bool have4 = read_last(s, AF_INET, &v4), have6 = read_last(s, AF_INET6, &v6);
 	int len;
 
+	load_hint(s);
 	for (size_t i = 0; i < n; i++) {
 		if (ips[i].family == AF_INET)
-			v4 = ips[i], have4 = true;
+			s->last4 = ips[i];
 		else
-			v6 = ips[i], have6 = true;
+			s->last6 = ips[i];
 	}
-	if (have4)
-		vn_addr_str(&v4, a);
-	if (have6)
-		vn_addr_str(&v6, b);
+	if (s->last4.family)
+		vn_addr_str(&s->last4, a);
+	if (s->last6.family)
+		vn_addr_str(&s->last6, b);
 	len = snprintf(text, sizeof(text), "%s,%s\n", a, b);
 	if (pwrite(s->lockfd, text, (size_t)len, 0) == len && ftruncate(s->lockfd, len) == 0) {
 		/* done */

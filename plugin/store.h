@@ -47,6 +47,8 @@ struct store {
 	int dirfd;
 	int lockfd;
 	int tmpfd;			/* store_prepare's temp file, or -1 */
+	bool hint_loaded;		/* last4, last6 read from the lock file */
+	struct vn_addr last4, last6;	/* the round-robin hint (family 0: none) */
 	char tmpname[STORE_RECNAME_MAX + 24];
 	char dir[CFG_PATH_MAX];
 };
