@@ -4,11 +4,13 @@
  * The reservation is chosen and its record written under the store's lock
  * first; committing it (fsync, links, rename: the fsync waits on the disk
  * for up to a millisecond) runs in a small second thread while the main
- * thread creates the veth and configures the addresses. ADD waits for the
- * commit before podguard and the result: nothing outside this node learns
- * of the addresses before they are reserved on disk. A crash before the
- * commit leaves a veth (with addresses) and no record, which DEL or GC
- * removes by its name; a new ADD that picks the same address meanwhile
+ * thread creates the veth, configures the addresses, admits them to
+ * podguard and builds the result. ADD waits for the commit last, and the
+ * result is printed only after it: nothing outside this node learns of the
+ * addresses before they are reserved on disk. A crash before the commit
+ * leaves a veth (with addresses) and no record, which DEL or GC removes by
+ * its name, and maybe podguard elements, which the next ADD of those
+ * addresses replaces; a new ADD that picks the same address meanwhile
  * fails on the taken host route, and is undone, until then. */
 #include <errno.h>
 #include <fcntl.h>
@@ -188,22 +190,24 @@ static int step_node_sysctls(struct add *a, struct vn_err *e)
 	return 0;
 }
 
-/* The commit thread: commits the staged record (store_finish), drops the
- * lock and tells the main thread. It allocates nothing (so glibc makes no
- * malloc arena for it). */
+/* The commit thread: commits the staged record (store_finish), tells the
+ * main thread, then moves the round-robin hint and drops the lock. It
+ * allocates nothing (so glibc makes no malloc arena for it). */
 static void *commit_main(void *arg)
 {
 	struct add *a = arg;
 	struct plugin *p = a->p;
-	int rc = store_finish(&a->store, p->recname, a->res.ips,
-			      p->cfg.ipam_builtin ? a->res.n_ips : 0, &a->commit_err);
+	size_t n_reserved = p->cfg.ipam_builtin ? a->res.n_ips : 0;
+	int rc = store_finish(&a->store, p->recname, a->res.ips, n_reserved, &a->commit_err);
 
-	store_unlock(&a->store);
 	pthread_mutex_lock(&a->mu);
 	a->commit_rc = rc;
 	a->commit_done = true;
 	pthread_cond_signal(&a->cv);
 	pthread_mutex_unlock(&a->mu);
+	if (rc == 0 && n_reserved)
+		store_write_hint(&a->store, a->res.ips, n_reserved);
+	store_unlock(&a->store);
 	return NULL;
 }
 
@@ -439,9 +443,9 @@ static const struct step steps[] = {
 	{ "host link", step_host_link, NULL },		/* undone with the veth */
 	{ "pod link", step_pod_link, NULL },		/* undone with the veth */
 	{ "addresses and routes", step_addresses, NULL },	/* undone with the veth */
-	{ "reservation committed", step_committed, NULL },
 	{ "podguard", step_podguard, undo_podguard },
-	{ "result", step_result, NULL },
+	{ "result", step_result, NULL },		/* printed only on success */
+	{ "reservation committed", step_committed, NULL },
 };
 
 static long usec_since(const struct timespec *t0)
