@@ -252,7 +252,10 @@ static bool read_last(struct store *s, int family, struct vn_addr *out)
 	return out->family == family;
 }
 
-void store_write_hint(struct store *s, const struct vn_addr *ips, size_t n)
+/* Records the addresses just handed out (the other family's kept) in the
+ * lock file. Only a hint, rewritten in place without fsync: a torn write
+ * just restarts allocation at the range start. */
+static void write_last(struct store *s, const struct vn_addr *ips, size_t n)
 {
 	char a[VN_ADDR_STRLEN] = "", b[VN_ADDR_STRLEN] = "", text[2 * VN_ADDR_STRLEN + 4];
 	int len;
@@ -415,6 +418,8 @@ int store_finish(struct store *s, const char *recname, const struct vn_addr *ips
 		IO(e, "rename %s/%s: %s", s->dir, recname, strerror(errno));
 		goto fail;
 	}
+	if (n_ips)
+		write_last(s, ips, n_ips);
 	return 0;
 fail:
 	unlink_ips(s, &st, ips, made);
@@ -428,12 +433,9 @@ fail:
 int store_commit(struct store *s, const char *recname, const struct store_record *r,
 		 bool reserve, struct vn_err *e)
 {
-	if (store_stage(s, recname, r, e) ||
-	    store_finish(s, recname, r->ips, reserve ? r->n_ips : 0, e))
+	if (store_stage(s, recname, r, e))
 		return -1;
-	if (reserve)
-		store_write_hint(s, r->ips, r->n_ips);
-	return 0;
+	return store_finish(s, recname, r->ips, reserve ? r->n_ips : 0, e);
 }
 
 int store_get_record(struct store *s, const char *recname, struct store_record *r,

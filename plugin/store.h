@@ -102,8 +102,7 @@ int store_reserve(struct store *s, const struct plugin_config *c, const char *re
 /* Locked. Writes record r as recname atomically (temp file, fsync, rename)
  * and, with reserve, makes the ip- links of its addresses (and moves the
  * round-robin hint): the reservation is committed by the final rename. On
- * failure nothing of it is left. Same as store_stage, store_finish, then
- * store_write_hint. */
+ * failure nothing of it is left. Same as store_stage, then store_finish. */
 int store_commit(struct store *s, const char *recname, const struct store_record *r,
 		 bool reserve, struct vn_err *e);
 
@@ -118,18 +117,12 @@ int store_stage(struct store *s, const char *recname, const struct store_record 
 		struct vn_err *e);
 
 /* Locked. The second half: fsyncs the temp file, links ips (the ones to
- * reserve; none for a record of delegated IPAM) to it and renames it to
- * recname. Allocates no memory, so it may run in a thread of its own while
- * another thread goes on. On failure nothing of the record is left. The
- * caller then moves the round-robin hint (store_write_hint). */
+ * reserve; none for a record of delegated IPAM) to it, renames it to
+ * recname and moves the round-robin hint. Allocates no memory, so it may
+ * run in a thread of its own while another thread goes on. On failure
+ * nothing of the record is left. */
 int store_finish(struct store *s, const char *recname, const struct vn_addr *ips, size_t n_ips,
 		 struct vn_err *e);
-
-/* Locked. Records the addresses just handed out (the other family's kept)
- * as the round-robin hint, in the lock file. Only a hint, rewritten in
- * place without fsync: a torn write just restarts allocation at the range
- * start. */
-void store_write_hint(struct store *s, const struct vn_addr *ips, size_t n);
 
 /* Reads a record. Returns 0 (r filled, free it), 1 if there is none, or -1
  * with e set. */
