@@ -118,9 +118,8 @@ int store_stage(struct store *s, const char *recname, const struct store_record 
 
 /* Locked. The second half: fsyncs the temp file, links ips (the ones to
  * reserve; none for a record of delegated IPAM) to it, renames it to
- * recname and moves the round-robin hint. Allocates no memory, so it may
- * run in a thread of its own while another thread goes on. On failure
- * nothing of the record is left. */
+ * recname and moves the round-robin hint. On failure nothing of the
+ * record is left. */
 int store_finish(struct store *s, const char *recname, const struct vn_addr *ips, size_t n_ips,
 		 struct vn_err *e);
 
