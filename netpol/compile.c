@@ -268,30 +268,57 @@ static struct nr_rule *new_rule(struct nr_chain *ch)
 	return vec_push((void **)&ch->rules, &ch->n, &ch->cap, sizeof(struct nr_rule));
 }
 
-/* Text of a selector in a stable form: "k=v,k2 in (a,b),!k3". */
-static void selector_text(const struct np_selector *s, char *buf, size_t len)
+/* Writes a selector in a stable form: "k=v,k2 in (a,b),!k3". Label keys
+ * and values hold none of " =,()!", so different selectors read
+ * differently. */
+static void selector_write(const struct np_selector *s, FILE *f)
 {
-	size_t n = 0;
+	const char *sep = "";
 
-	buf[0] = '\0';
-	for (size_t i = 0; i < s->labels.n && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%s=%s", n ? "," : "",
-				      s->labels.v[i].key, s->labels.v[i].value);
-	for (size_t i = 0; i < s->n_exprs && n < len; i++) {
+	for (size_t i = 0; i < s->labels.n; i++, sep = ",")
+		fprintf(f, "%s%s=%s", sep, s->labels.v[i].key, s->labels.v[i].value);
+	for (size_t i = 0; i < s->n_exprs; i++, sep = ",") {
 		const struct np_expr *x = &s->exprs[i];
 
 		if (x->op == NP_OP_EXISTS || x->op == NP_OP_DOES_NOT_EXIST) {
-			n += (size_t)snprintf(buf + n, len - n, "%s%s%s", n ? "," : "",
-					      x->op == NP_OP_EXISTS ? "" : "!", x->key);
+			fprintf(f, "%s%s%s", sep, x->op == NP_OP_EXISTS ? "" : "!", x->key);
 			continue;
 		}
-		n += (size_t)snprintf(buf + n, len - n, "%s%s %s (", n ? "," : "", x->key,
-				      x->op == NP_OP_IN ? "in" : "notin");
-		for (size_t j = 0; j < x->n_values && n < len; j++)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s", j ? "," : "", x->values[j]);
-		if (n < len)
-			n += (size_t)snprintf(buf + n, len - n, ")");
+		fprintf(f, "%s%s %s (", sep, x->key, x->op == NP_OP_IN ? "in" : "notin");
+		for (size_t j = 0; j < x->n_values; j++)
+			fprintf(f, "%s%s", j ? "," : "", x->values[j]);
+		fputc(')', f);
 	}
+}
+
+/* The whole text of a pod peer, "namespaces{...} pods{...}" or
+ * "namespace NS pods{...}": it names the peer's set by its hash, so it
+ * is never cut. Returns a malloc'ed string, or NULL if out of memory. */
+static char *peer_key(const struct np_policy *pol, const struct np_peer *peer)
+{
+	char *key = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&key, &len);
+	int bad;
+
+	if (!f)
+		return NULL;
+	if (peer->has_ns_sel) {
+		fputs("namespaces{", f);
+		selector_write(&peer->ns_sel, f);
+		fputs("} ", f);
+	} else {
+		fprintf(f, "namespace %s ", pol->ns);
+	}
+	fputs("pods{", f);
+	selector_write(&peer->pod_sel, f);
+	fputc('}', f);
+	bad = ferror(f);
+	if (fclose(f) || bad) {
+		free(key);
+		return NULL;
+	}
+	return key;
 }
 
 /* nft comments: at most 127 bytes of plain characters. */
@@ -314,20 +341,14 @@ static void comment_clean(char *s)
 static int peer_sets(struct cc *c, const struct np_policy *pol, const struct np_peer *peer,
 		     char names[2][32])
 {
-	char ns_txt[480], pod_txt[480], key[1024];
 	struct nr_set *s[2] = { NULL, NULL };
 	size_t idx[2] = { 0, 0 };
 	bool created = false;
+	char *key = peer_key(pol, peer);
 	uint64_t h;
 
-	if (peer->has_ns_sel) {
-		selector_text(&peer->ns_sel, ns_txt, sizeof(ns_txt));
-		snprintf(key, sizeof(key), "namespaces{%s} ", ns_txt);
-	} else {
-		snprintf(key, sizeof(key), "namespace %s ", pol->ns);
-	}
-	selector_text(&peer->pod_sel, pod_txt, sizeof(pod_txt));
-	snprintf(key + strlen(key), sizeof(key) - strlen(key), "pods{%s}", pod_txt);
+	if (!key)
+		return -1;
 	h = hash_str(key);
 	snprintf(names[0], 32, "peer4-%016llx", (unsigned long long)h);
 	snprintf(names[1], 32, "peer6-%016llx", (unsigned long long)h);
@@ -338,11 +359,14 @@ static int peer_sets(struct cc *c, const struct np_policy *pol, const struct np_
 		if (!c->fam[f])
 			continue;
 		s[f] = get_set(c, names[f], f ? AF_INET6 : AF_INET, NR_KEY_ADDR, false, key, &made);
-		if (!s[f])
+		if (!s[f]) {
+			free(key);
 			return -1;
+		}
 		idx[f] = (size_t)(s[f] - c->rs->sets);
 		created |= made;
 	}
+	free(key);
 	if (!created)
 		return 0;
 	/* Creating the second set may have moved the first. */
@@ -380,8 +404,17 @@ struct expand {
 	const char *counter;
 };
 
+/* What a rule matches on the peer's address: a set of pod addresses, a
+ * prefix minus excepts, or (both NULL) any address. */
+struct peer_match {
+	const char *set;
+	const struct vn_prefix *pfx;
+	const struct vn_prefix *exc;
+	size_t n_exc;
+};
+
 static int add_match_rule(struct cc *c, struct nr_chain *ch, const struct expand *x,
-			  int family, const char *set)
+			  int family, const struct peer_match *m)
 {
 	struct nr_rule *r = new_rule(ch);
 	char nport[96];
@@ -392,18 +425,18 @@ static int add_match_rule(struct cc *c, struct nr_chain *ch, const struct expand
 	r->family = family;
 	r->daddr = x->dir == NP_EGRESS;
 	r->verdict = NR_V_RETURN;
-	if (set) {
+	if (m->set) {
 		r->addr = NR_A_SET;
-		if (!(r->set = strdup(set)))
+		if (!(r->set = strdup(m->set)))
 			return -1;
-	} else if (x->peer && x->peer->kind == NP_PEER_IPBLOCK) {
+	} else if (m->pfx) {
 		r->addr = NR_A_PREFIX;
-		r->pfx = x->peer->cidr;
-		r->n_except = x->peer->n_except;
+		r->pfx = *m->pfx;
+		r->n_except = m->n_exc;
 		r->except = calloc(r->n_except + 1, sizeof(*r->except));
 		if (!r->except)
 			return -1;
-		memcpy(r->except, x->peer->except, r->n_except * sizeof(*r->except));
+		memcpy(r->except, m->exc, r->n_except * sizeof(*r->except));
 	}
 	if (x->port) {
 		r->proto = x->port->proto;
@@ -419,36 +452,125 @@ static int add_match_rule(struct cc *c, struct nr_chain *ch, const struct expand
 	return (r->counter = strdup(x->counter)) ? 0 : -1;
 }
 
+/* ---- ipBlocks with many excepts ----
+ *
+ * The kernel takes at most 128 expressions in a rule, and each except
+ * costs two or three. An ipBlock with more than NR_MAX_EXCEPTS excepts
+ * becomes several rules: its CIDR is cut in halves, recursively, until
+ * each piece holds few enough excepts (an except that is a whole piece
+ * removes it). Prefixes either nest or are disjoint, so a packet matches
+ * one piece exactly when it is in the CIDR and in no except. */
+
+static int prefix_cmp(const void *a, const void *b)
+{
+	const struct vn_prefix *x = a, *y = b;
+	int c = vn_addr_cmp(&x->addr, &y->addr);
+
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Sorts v by address and keeps only the outermost prefixes (an except
+ * inside another adds nothing). Returns the new count. */
+static size_t outermost(struct vn_prefix *v, size_t n)
+{
+	size_t w = 0;
+
+	if (n > 1)
+		qsort(v, n, sizeof(*v), prefix_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!w || !vn_prefix_contains(&v[w - 1], &v[i].addr))
+			v[w++] = v[i];
+	return w;
+}
+
+/* Rules for pfx minus exc[0..n): sorted, outermost, each strictly inside
+ * pfx. */
+static int ipblock_piece(struct cc *c, struct nr_chain *ch, const struct expand *x,
+			 const struct vn_prefix *pfx, const struct vn_prefix *exc, size_t n)
+{
+	struct peer_match m = { .pfx = pfx, .exc = exc, .n_exc = n };
+
+	if (n <= NR_MAX_EXCEPTS)
+		return add_match_rule(c, ch, x, pfx->addr.family, &m);
+	for (int half = 0; half < 2; half++) {
+		struct vn_prefix h = *pfx;
+		size_t lo = 0, hi;
+
+		h.len++;
+		if (half)
+			h.addr.b[pfx->len / 8] |= (uint8_t)(0x80 >> (pfx->len % 8));
+		while (lo < n && !vn_prefix_contains(&h, &exc[lo].addr))
+			lo++;
+		for (hi = lo; hi < n && vn_prefix_contains(&h, &exc[hi].addr); hi++)
+			;
+		if (hi > lo && exc[lo].len == h.len)
+			continue;
+		if (ipblock_piece(c, ch, x, &h, exc + lo, hi - lo))
+			return -1;
+	}
+	return 0;
+}
+
+static int ipblock_rules(struct cc *c, struct nr_chain *ch, const struct expand *x)
+{
+	const struct np_peer *p = x->peer;
+	struct peer_match m = { .pfx = &p->cidr, .exc = p->except, .n_exc = p->n_except };
+	struct vn_prefix *exc;
+	int rc;
+
+	if (p->n_except <= NR_MAX_EXCEPTS)
+		return add_match_rule(c, ch, x, p->cidr.addr.family, &m);
+	exc = calloc(p->n_except, sizeof(*exc));
+	if (!exc)
+		return -1;
+	memcpy(exc, p->except, p->n_except * sizeof(*exc));
+	rc = ipblock_piece(c, ch, x, &p->cidr, exc, outermost(exc, p->n_except));
+	free(exc);
+	return rc;
+}
+
 static int expand_entry(struct cc *c, struct nr_chain *ch, const struct expand *x)
 {
 	bool named = x->port && x->port->kind == NP_PORT_NAME;
+	struct peer_match any = { 0 };
 	char names[2][32];
 
 	if (x->peer && x->peer->kind == NP_PEER_IPBLOCK)
-		return add_match_rule(c, ch, x, x->peer->cidr.addr.family, NULL);
+		return ipblock_rules(c, ch, x);
 	/* Pod peers and named ports match pod addresses: only the families
 	 * some pod has need rules. */
 	if (x->peer && peer_sets(c, x->pol, x->peer, names))
 		return -1;
 	if (!x->peer && !named)
-		return add_match_rule(c, ch, x, 0, NULL);
-	for (int f = 0; f < 2; f++)
-		if (c->fam[f] && add_match_rule(c, ch, x, f ? AF_INET6 : AF_INET,
-						x->peer ? names[f] : NULL))
+		return add_match_rule(c, ch, x, 0, &any);
+	for (int f = 0; f < 2; f++) {
+		struct peer_match m = { .set = x->peer ? names[f] : NULL };
+
+		if (c->fam[f] && add_match_rule(c, ch, x, f ? AF_INET6 : AF_INET, &m))
 			return -1;
+	}
 	return 0;
 }
 
+/* The named counter of rule i: "<ns>/<policy>/<ingress|egress>-<i>", made
+ * a name nft reads back (its parser wants a letter, '_' or '.' first, so
+ * a namespace starting with a digit gets a leading '_') and cut to
+ * NR_COUNTER_MAX bytes, ending in "_<hash of the whole name>", when long
+ * (object names are at most 255 bytes). */
 static void counter_name(const struct np_policy *pol, enum np_dir d, size_t i, char *buf,
 			 size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s/%s-%zu", pol->ns, pol->name,
-			 d == NP_INGRESS ? "ingress" : "egress", i);
+	char full[640];
+	bool letter = (pol->ns[0] >= 'a' && pol->ns[0] <= 'z');
+	int n = snprintf(full, sizeof(full), "%s%s/%s/%s-%zu", letter ? "" : "_", pol->ns,
+			 pol->name, d == NP_INGRESS ? "ingress" : "egress", i);
+	size_t used = n < 0 ? 0 : (size_t)n < sizeof(full) ? (size_t)n : sizeof(full) - 1;
 
-	/* Object names are limited to 255 bytes: shorten long ones by hash. */
-	if (n > 200)
-		snprintf(buf + 160, len - 160, "~%016llx",
-			 (unsigned long long)nr_hash(buf, (size_t)n, NR_HASH_SEED));
+	if (used <= NR_COUNTER_MAX)
+		snprintf(buf, len, "%.*s", NR_COUNTER_MAX, full);
+	else
+		snprintf(buf, len, "%.*s_%016llx", NR_COUNTER_MAX - 17, full,
+			 (unsigned long long)nr_hash(full, used, NR_HASH_SEED));
 }
 
 static int policy_rules(struct cc *c, struct nr_chain *ch, const struct np_policy *pol,

@@ -46,6 +46,11 @@
 #define NR_BASE_CHAIN "forward"
 #define NR_PRIORITY 10		/* filter + 10, see README */
 #define NR_LOG_PREFIX_MAX 127
+/* Most excepts one rule carries: an ipBlock with more is split (see
+ * compile.c); the kernel takes at most 128 expressions per rule. */
+#define NR_MAX_EXCEPTS 24
+/* Longest counter name: longer ones are cut and end in a hash. */
+#define NR_COUNTER_MAX 200
 
 enum nr_key { NR_KEY_ADDR, NR_KEY_ADDR_PORT };
 

@@ -112,12 +112,24 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	return 0;
 }
 
+static bool blank(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!strchr(" \t\r\n", text[i]))
+			return false;
+	return true;
+}
+
+/* Loads the -f files (or stdin) into w. need_input: input without a
+ * single JSON value is an error, not an empty cluster: it is what a
+ * failed `kubectl get` leaves, and applying it would lift every policy. */
 static int load_files(const struct cli *c, struct np_world *w, bool default_stdin,
-		      struct vn_err *e)
+		      bool need_input, struct vn_err *e)
 {
 	static const char *const std_in[] = { "-" };
 	const char *const *files = c->n_files ? c->files : std_in;
 	size_t n = c->n_files ? c->n_files : default_stdin ? 1 : 0;
+	bool any = false;
 
 	for (size_t i = 0; i < n; i++) {
 		size_t len;
@@ -126,11 +138,17 @@ static int load_files(const struct cli *c, struct np_world *w, bool default_stdi
 
 		if (!text)
 			return -1;
+		any |= !blank(text, len);
 		rc = np_load_text(w, text, len, strcmp(files[i], "-") ? files[i] : "stdin", e);
 		free(text);
 		if (rc)
 			return -1;
 	}
+	if (need_input && !any)
+		return vn_errf(e, VN_E_INVALID, "invalid input",
+			       "no input: not one JSON value in %s (an empty cluster is a List "
+			       "without items); nothing done",
+			       c->n_files ? "the files given" : "stdin");
 	return 0;
 }
 
@@ -236,10 +254,10 @@ int main(int argc, char **argv)
 	if (!strcmp(c.cmd, "flush")) {
 		rc = cmd_flush(&e);
 	} else if (!strcmp(c.cmd, "watch")) {
-		rc = load_files(&c, &w, false, &e) ? -1 : cmd_watch(&c, &w, &e);
+		rc = load_files(&c, &w, false, false, &e) ? -1 : cmd_watch(&c, &w, &e);
 	} else if (!strcmp(c.cmd, "apply") || !strcmp(c.cmd, "dry-run") ||
 		   !strcmp(c.cmd, "explain")) {
-		rc = load_files(&c, &w, true, &e);
+		rc = load_files(&c, &w, true, true, &e);
 		if (!rc && !strcmp(c.cmd, "apply"))
 			rc = cmd_apply(&c, &w, &e);
 		else if (!rc && !strcmp(c.cmd, "dry-run"))

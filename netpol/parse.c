@@ -326,13 +326,35 @@ out:
 
 /* ---- NetworkPolicy ---- */
 
+/* An IPv4 CIDR written with leading zeros ("010.0.0.0/08"), which the API
+ * server accepted before Kubernetes 1.33 and still keeps in old objects:
+ * its octets are decimal. Parsed into *out; -1 if s is not that. */
+static int legacy_ipv4_cidr(const char *s, struct vn_prefix *out)
+{
+	static const char ends[5] = { '.', '.', '.', '/', '\0' };
+	unsigned int v[5] = { 0 };
+	char buf[VN_PREFIX_STRLEN];
+
+	for (int i = 0; i < 5; i++) {
+		int n = 0;
+
+		while (s[n] >= '0' && s[n] <= '9' && n < 6)
+			v[i] = v[i] * 10 + (unsigned int)(s[n++] - '0');
+		if (n == 0 || n > 5 || v[i] > (i < 4 ? 255u : 32u) || s[n] != ends[i])
+			return -1;
+		s += n + 1;
+	}
+	snprintf(buf, sizeof(buf), "%u.%u.%u.%u/%u", v[0], v[1], v[2], v[3], v[4]);
+	return vn_prefix_parse(buf, out);
+}
+
 static int parse_cidr(struct jp *p, const json_t *j, struct vn_prefix *out)
 {
 	const char *s = json_is_string(j) ? json_string_value(j) : NULL;
 
 	if (!s)
 		return jp_err(p, "expected a CIDR string");
-	if (!strchr(s, '/') || vn_prefix_parse(s, out))
+	if (!strchr(s, '/') || (vn_prefix_parse(s, out) && legacy_ipv4_cidr(s, out)))
 		return jp_err(p, "\"%s\" is not a CIDR", s);
 	vn_prefix_canon(out);
 	return 0;
@@ -518,10 +540,12 @@ static int parse_types(struct jp *p, const json_t *spec, struct np_policy *pol)
 		return jp_err(p, "policyTypes: may not have more than 2 entries");
 	for (size_t i = 0; i < json_array_size(types); i++) {
 		json_t *t = json_array_get(types, i);
-		const char *s = json_is_string(t) ? json_string_value(t) : "";
+		const char *s = json_is_string(t) ? json_string_value(t) : NULL;
 
 		old = jp_push(p, "policyTypes");
 		jp_index(p, i);
+		if (!s)
+			return jp_err(p, "expected a string");
 		if (!strcmp(s, "Ingress"))
 			pol->types[NP_INGRESS] = true;
 		else if (!strcmp(s, "Egress"))
@@ -540,8 +564,12 @@ static int parse_policy(struct jp *p, const json_t *j, struct np_policy *pol)
 
 	if (jp_get(p, j, "spec", JSON_OBJECT, &spec))
 		return -1;
-	if (!spec)
-		return jp_err(p, "spec: required");
+	if (!spec) {
+		/* The zero spec, as the API server takes it: every pod of the
+		 * namespace, policyTypes defaulted to [Ingress], no rules. */
+		pol->types[NP_INGRESS] = true;
+		return 0;
+	}
 	old = jp_push(p, "spec");
 	if (parse_selector(p, spec, "podSelector", &pol->pod_sel, NULL) ||
 	    parse_types(p, spec, pol) ||
@@ -630,31 +658,34 @@ static int parse_cport(struct jp *p, const json_t *j, struct np_pod *pod)
 	return 0;
 }
 
-static int parse_containers(struct jp *p, const json_t *spec, struct np_pod *pod)
+/* Does container c serve for the pod's whole life? Regular containers do,
+ * and so do sidecars: init containers with restartPolicy Always. */
+static bool long_lived(const json_t *c, bool init)
+{
+	const json_t *rp = json_object_get(c, "restartPolicy");
+
+	return !init || (json_is_string(rp) && !strcmp(json_string_value(rp), "Always"));
+}
+
+/* The ports of spec[key] (containers or initContainers) that named ports
+ * resolve to, appended to pod->ports. */
+static int parse_container_list(struct jp *p, const json_t *spec, const char *key, bool init,
+				struct np_pod *pod)
 {
 	json_t *cs;
-	size_t total = 0, old;
 
-	if (jp_get(p, spec, "containers", JSON_ARRAY, &cs))
+	if (jp_get(p, spec, key, JSON_ARRAY, &cs))
 		return -1;
 	for (size_t i = 0; i < json_array_size(cs); i++) {
-		json_t *ports = json_object_get(json_array_get(cs, i), "ports");
-
-		total += json_is_array(ports) ? json_array_size(ports) : 0;
-	}
-	pod->ports = calloc(total + 1, sizeof(*pod->ports));
-	if (!pod->ports)
-		return oom(p);
-	for (size_t i = 0; i < json_array_size(cs); i++) {
 		json_t *c = json_array_get(cs, i), *ports;
+		size_t old = jp_push(p, key);
 
-		old = jp_push(p, "containers");
 		jp_index(p, i);
 		if (!json_is_object(c))
 			return jp_err(p, "expected an object");
 		if (jp_get(p, c, "ports", JSON_ARRAY, &ports))
 			return -1;
-		for (size_t k = 0; k < json_array_size(ports); k++) {
+		for (size_t k = 0; long_lived(c, init) && k < json_array_size(ports); k++) {
 			size_t o2 = jp_push(p, "ports");
 
 			jp_index(p, k);
@@ -665,6 +696,30 @@ static int parse_containers(struct jp *p, const json_t *spec, struct np_pod *pod
 		jp_pop(p, old);
 	}
 	return 0;
+}
+
+static size_t count_ports(const json_t *spec, const char *key)
+{
+	const json_t *cs = json_object_get(spec, key);
+	size_t total = 0;
+
+	for (size_t i = 0; i < json_array_size(cs); i++) {
+		json_t *ports = json_object_get(json_array_get(cs, i), "ports");
+
+		total += json_is_array(ports) ? json_array_size(ports) : 0;
+	}
+	return total;
+}
+
+/* Container ports, for named ports: the containers' and the sidecars'. */
+static int parse_containers(struct jp *p, const json_t *spec, struct np_pod *pod)
+{
+	pod->ports = calloc(count_ports(spec, "containers") + count_ports(spec, "initContainers") + 1,
+			    sizeof(*pod->ports));
+	if (!pod->ports)
+		return oom(p);
+	return parse_container_list(p, spec, "containers", false, pod) ||
+	       parse_container_list(p, spec, "initContainers", true, pod) ? -1 : 0;
 }
 
 /* Fills pod; *gone is set for pods that take no part in policy. */
@@ -766,11 +821,40 @@ static int parse_meta(struct jp *p, const json_t *j, const char *kind, bool name
 	return 0;
 }
 
-int np_parse_object(const json_t *j, struct np_object *o, struct vn_err *e)
+/* Is apiVersion (NULL: not given) of the API group that defines kind?
+ * Pods and Namespaces are core ("v1"), NetworkPolicies networking.k8s.io
+ * (or the old extensions). Other groups have kinds of the same names
+ * (Calico's and Antrea's NetworkPolicy) that mean something else. */
+static bool own_group(const char *kind, const char *api_version)
+{
+	const char *slash = api_version ? strchr(api_version, '/') : NULL;
+	size_t n = slash ? (size_t)(slash - api_version) : 0;
+
+	if (!api_version)
+		return true;
+	if (strcmp(kind, "NetworkPolicy"))
+		return !slash;
+	return slash && ((n == 17 && !strncmp(api_version, "networking.k8s.io", n)) ||
+			 (n == 10 && !strncmp(api_version, "extensions", n)));
+}
+
+/* The type of the items of a typed List (PodList: kind Pod, the List's
+ * apiVersion), which the API server leaves out of each item. */
+struct item_type {
+	const char *kind;
+	const char *api_version;
+};
+
+/* np_parse_object; an object without a kind is of type *it (NULL: none). */
+static int parse_object(const json_t *j, const struct item_type *it, struct np_object *o,
+			struct vn_err *e)
 {
 	struct jp p = { .e = e };
-	const char *kind = json_is_string(json_object_get(j, "kind")) ?
-			   json_string_value(json_object_get(j, "kind")) : NULL;
+	const json_t *k = json_object_get(j, "kind"), *av = json_object_get(j, "apiVersion");
+	bool own = json_is_string(k);
+	const char *kind = own ? json_string_value(k) : it ? it->kind : NULL;
+	const char *api = json_is_string(av) ? json_string_value(av) :
+			  !own && it ? it->api_version : NULL;
 	json_t *meta;
 	bool gone = false;
 	int rc = -1;
@@ -781,6 +865,8 @@ int np_parse_object(const json_t *j, struct np_object *o, struct vn_err *e)
 		return jp_err(&p, "expected a JSON object");
 	if (!kind)
 		return jp_err(&p, "object without a \"kind\"");
+	if (!own_group(kind, api))
+		return NP_IGNORE;
 	if (!strcmp(kind, "Namespace")) {
 		o->kind = NP_K_NAMESPACE;
 		if (parse_meta(&p, j, kind, false, NULL, &o->ns.name, &meta))
@@ -819,6 +905,11 @@ out:
 	return rc;
 }
 
+int np_parse_object(const json_t *j, struct np_object *o, struct vn_err *e)
+{
+	return parse_object(j, NULL, o, e);
+}
+
 /* ---- values, lists, events ---- */
 
 struct change {
@@ -838,7 +929,8 @@ static void changes_free(struct changes *c)
 	free(c->v);
 }
 
-static int collect(const json_t *j, struct changes *c, int depth, struct vn_err *e);
+static int collect(const json_t *j, const struct item_type *it, struct changes *c, int depth,
+		   struct vn_err *e);
 
 static int collect_event(const json_t *j, struct changes *c, int depth, struct vn_err *e)
 {
@@ -860,7 +952,7 @@ static int collect_event(const json_t *j, struct changes *c, int depth, struct v
 	if (!json_is_object(obj))
 		return vn_errf(e, VN_E_INVALID, "invalid input",
 			       "watch event %s: \"object\" must be an object", type);
-	if (collect(obj, c, depth + 1, e))
+	if (collect(obj, NULL, c, depth + 1, e))
 		return -1;
 	if (!strcmp(type, "DELETED"))
 		for (size_t i = before; i < c->n; i++)
@@ -868,12 +960,31 @@ static int collect_event(const json_t *j, struct changes *c, int depth, struct v
 	return 0;
 }
 
-static int collect(const json_t *j, struct changes *c, int depth, struct vn_err *e)
+/* The kind of the items of List kind k: "Pod" for "PodList"; NULL for a
+ * plain "List", whose items name their own kinds. Writes into buf. */
+static const char *list_item_kind(const char *k, char *buf, size_t len)
+{
+	size_t n = strlen(k);
+
+	if (n <= 4 || n - 4 >= len)
+		return NULL;
+	memcpy(buf, k, n - 4);
+	buf[n - 4] = '\0';
+	return buf;
+}
+
+/* Collects the changes of one value; an object without a kind is of
+ * type *it (NULL: an error). */
+static int collect(const json_t *j, const struct item_type *it, struct changes *c, int depth,
+		   struct vn_err *e)
 {
 	const char *kind = json_string_value(json_object_get(j, "kind"));
 	json_t *items = json_object_get(j, "items");
 	struct change ch;
 	size_t klen = kind ? strlen(kind) : 0;
+	char ik[64];
+	struct item_type sub = { list_item_kind(kind ? kind : "", ik, sizeof(ik)),
+				 json_string_value(json_object_get(j, "apiVersion")) };
 
 	if (depth > 4)
 		return vn_errf(e, VN_E_INVALID, "invalid input", "input: lists nested too deep");
@@ -885,11 +996,11 @@ static int collect(const json_t *j, struct changes *c, int depth, struct vn_err 
 			return vn_errf(e, VN_E_INVALID, "invalid input",
 				       "%s: field \"items\": expected an array", kind);
 		for (size_t i = 0; i < json_array_size(items); i++)
-			if (collect(json_array_get(items, i), c, depth + 1, e))
+			if (collect(json_array_get(items, i), sub.kind ? &sub : NULL, c, depth + 1, e))
 				return vn_err_wrap(e, "%s items[%zu]", kind, i);
 		return 0;
 	}
-	ch.verb = np_parse_object(j, &ch.o, e);
+	ch.verb = parse_object(j, it, &ch.o, e);
 	if (ch.verb < 0)
 		return -1;
 	if (ch.verb == NP_IGNORE)
@@ -909,14 +1020,16 @@ static int collect(const json_t *j, struct changes *c, int depth, struct vn_err 
 	return 0;
 }
 
-int np_apply_value(struct np_world *w, const json_t *j, size_t *n_changed, struct vn_err *e)
+/* np_apply_value, with the type of kind-less objects (see collect). */
+static int apply_value(struct np_world *w, const json_t *j, const struct item_type *it,
+		       size_t *n_changed, struct vn_err *e)
 {
 	struct changes c = { 0 };
 	int rc = -1;
 
 	if (n_changed)
 		*n_changed = 0;
-	if (collect(j, &c, 0, e))
+	if (collect(j, it, &c, 0, e))
 		goto out;
 	for (size_t i = 0; i < c.n; i++) {
 		struct np_object *o = &c.v[i].o;
@@ -939,6 +1052,11 @@ int np_apply_value(struct np_world *w, const json_t *j, size_t *n_changed, struc
 out:
 	changes_free(&c);
 	return rc;
+}
+
+int np_apply_value(struct np_world *w, const json_t *j, size_t *n_changed, struct vn_err *e)
+{
+	return apply_value(w, j, NULL, n_changed, e);
 }
 
 /* ---- big Lists, one item at a time ----
@@ -1001,13 +1119,16 @@ struct span {
 	size_t at, end;
 };
 
-/* Finds the "kind" and "items" members of the object at s[i..end).
- * Returns 0 if the object has the expected shape. */
-static int list_members(const char *s, size_t i, size_t end, struct span *kind,
-			struct span *items)
+/* The members of a List that the fast path needs. */
+struct list_spans {
+	struct span kind, api_version, items;
+};
+
+/* Finds the "kind", "apiVersion" and "items" members of the object at
+ * s[i..end). Returns 0 if the object has the expected shape. */
+static int list_members(const char *s, size_t i, size_t end, struct list_spans *l)
 {
-	memset(kind, 0, sizeof(*kind));
-	memset(items, 0, sizeof(*items));
+	memset(l, 0, sizeof(*l));
 	if (s[i] != '{')
 		return -1;
 	for (i = skip_ws(s, end, i + 1); i < end && s[i] != '}';) {
@@ -1023,9 +1144,11 @@ static int list_members(const char *s, size_t i, size_t end, struct span *kind,
 		if (!vend)
 			return -1;
 		if (kend - k == 6 && !memcmp(s + k, "\"kind\"", 6))
-			*kind = (struct span){ v, vend };
+			l->kind = (struct span){ v, vend };
+		else if (kend - k == 12 && !memcmp(s + k, "\"apiVersion\"", 12))
+			l->api_version = (struct span){ v, vend };
 		else if (kend - k == 7 && !memcmp(s + k, "\"items\"", 7))
-			*items = (struct span){ v, vend };
+			l->items = (struct span){ v, vend };
 		i = skip_ws(s, end, vend);
 		if (i < end && s[i] == ',')
 			i = skip_ws(s, end, i + 1);
@@ -1033,19 +1156,54 @@ static int list_members(const char *s, size_t i, size_t end, struct span *kind,
 	return i < end ? 0 : -1;
 }
 
-static int load_one(struct np_world *w, const char *s, size_t len, const char *source,
-		    struct vn_err *e)
+/* A syntax error of the value that starts at text[at], reported with
+ * its line and column in the whole text (jansson counts from the start
+ * of what it was given). */
+static int decode_error(struct vn_err *e, const char *source, const char *text, size_t at,
+			const json_error_t *je)
+{
+	int line = je->line, col = je->column;
+	size_t bol = 0;
+
+	for (size_t i = 0; i < at; i++) {
+		if (text[i] == '\n') {
+			line++;
+			bol = i + 1;
+		}
+	}
+	if (je->line <= 1)
+		col += (int)(at - bol);
+	return vn_errf(e, VN_E_DECODE, "decoding failure", "%s: line %d column %d: %s", source,
+		       line, col, je->text);
+}
+
+/* Parses and applies the item at text[at..end); kind-less objects are of
+ * type *it (NULL: none). */
+static int load_one(struct np_world *w, const char *text, size_t at, size_t end,
+		    const char *source, const struct item_type *it, struct vn_err *e)
 {
 	json_error_t je;
-	json_t *j = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je);
+	json_t *j = json_loadb(text + at, end - at, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	int rc;
 
 	if (!j)
-		return vn_errf(e, VN_E_DECODE, "decoding failure", "%s: line %d column %d: %s",
-			       source, je.line, je.column, je.text);
-	rc = np_apply_value(w, j, NULL, e);
+		return decode_error(e, source, text, at, &je);
+	rc = apply_value(w, j, it, NULL, e);
 	json_decref(j);
 	return rc;
+}
+
+/* The JSON string at span sp, if it is one without escapes that fits in
+ * buf; else NULL. */
+static const char *span_str(const char *s, const struct span *sp, char *buf, size_t len)
+{
+	size_t n = sp->end - sp->at;
+
+	if (!sp->end || n < 2 || n - 2 >= len || s[sp->at] != '"' || memchr(s + sp->at, '\\', n))
+		return NULL;
+	memcpy(buf, s + sp->at + 1, n - 2);
+	buf[n - 2] = '\0';
+	return buf;
 }
 
 /* A List whose items can be taken one by one: 1 done, 0 not such a
@@ -1053,28 +1211,30 @@ static int load_one(struct np_world *w, const char *s, size_t len, const char *s
 static int load_list(struct np_world *w, const char *s, size_t at, size_t end,
 		     const char *source, struct vn_err *e)
 {
-	struct span kind, items;
-	size_t i, n = 0;
-	char k[64];
+	struct list_spans l;
+	struct item_type it;
+	char k[64], ik[64], av[64];
+	const char *kind;
+	size_t i, n = 0, kl;
 
-	if (list_members(s, at, end, &kind, &items) || !kind.end || !items.end ||
-	    s[items.at] != '[' || kind.end - kind.at < 6 || kind.end - kind.at >= sizeof(k) ||
-	    s[kind.at] != '"')
+	if (list_members(s, at, end, &l) || !l.items.end || s[l.items.at] != '[' ||
+	    !(kind = span_str(s, &l.kind, k, sizeof(k))))
 		return 0;
-	memcpy(k, s + kind.at + 1, kind.end - kind.at - 2);
-	k[kind.end - kind.at - 2] = '\0';
-	if (strlen(k) < 4 || strcmp(k + strlen(k) - 4, "List") || strchr(k, '\\'))
+	kl = strlen(kind);
+	if (kl < 4 || strcmp(kind + kl - 4, "List"))
 		return 0;
-	for (i = skip_ws(s, items.end, items.at + 1); i < items.end && s[i] != ']'; n++) {
-		size_t vend = skip_value(s, items.end, i);
+	it = (struct item_type){ list_item_kind(kind, ik, sizeof(ik)),
+				 span_str(s, &l.api_version, av, sizeof(av)) };
+	for (i = skip_ws(s, l.items.end, l.items.at + 1); i < l.items.end && s[i] != ']'; n++) {
+		size_t vend = skip_value(s, l.items.end, i);
 
 		if (!vend)
 			return 0;
-		if (load_one(w, s + i, vend - i, source, e))
-			return vn_err_wrap(e, "%s items[%zu]", k, n);
-		i = skip_ws(s, items.end, vend);
-		if (i < items.end && s[i] == ',')
-			i = skip_ws(s, items.end, i + 1);
+		if (load_one(w, s, i, vend, source, it.kind ? &it : NULL, e))
+			return vn_err_wrap(e, "%s items[%zu]", kind, n);
+		i = skip_ws(s, l.items.end, vend);
+		if (i < l.items.end && s[i] == ',')
+			i = skip_ws(s, l.items.end, i + 1);
 	}
 	return 1;
 }
@@ -1105,8 +1265,7 @@ int np_load_text(struct np_world *w, const char *text, size_t len, const char *s
 		}
 		j = json_loadb(text + off, len - off, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &je);
 		if (!j)
-			return vn_errf(e, VN_E_DECODE, "decoding failure", "%s: line %d column %d: %s",
-				       source, je.line, je.column, je.text);
+			return decode_error(e, source, text, off, &je);
 		off += je.position;
 		if (np_apply_value(w, j, NULL, e)) {
 			json_decref(j);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/nsfs.h>
@@ -41,6 +42,16 @@ struct add {
 	json_t *ipam_result;		/* delegated IPAM's answer */
 };
 
+/* True if fd is the network namespace this thread runs in: the runtime's,
+ * which a pod's veth, addresses and default routes must never go into. */
+static bool is_own_netns(int fd)
+{
+	struct stat ours, theirs;
+
+	return fstat(fd, &theirs) == 0 && stat("/proc/thread-self/ns/net", &ours) == 0 &&
+	       ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
+}
+
 static int step_netns(struct add *a, struct vn_err *e)
 {
 	a->netns_fd = open(a->p->env.netns, O_RDONLY | O_CLOEXEC);
@@ -51,6 +62,10 @@ static int step_netns(struct add *a, struct vn_err *e)
 	if (ioctl(a->netns_fd, NS_GET_NSTYPE) != CLONE_NEWNET)
 		return vn_errf(e, VN_E_ENV, "invalid environment variables",
 			       "CNI_NETNS %s is not a network namespace", a->p->env.netns);
+	if (is_own_netns(a->netns_fd))
+		return vn_errf(e, VN_E_ENV, "invalid environment variables",
+			       "CNI_NETNS %s is the plugin's own network namespace, not a container's",
+			       a->p->env.netns);
 	return vn_nl_open(&a->nl, NETLINK_ROUTE, e);
 }
 
@@ -90,7 +105,9 @@ static int choose_builtin(struct add *a, struct vn_err *e)
 			     e);
 }
 
-/* Delegated IPAM: the plugin's ips become /32 and /128 on the pod. */
+/* Delegated IPAM: the plugin's ips become /32 and /128 on the pod, and its
+ * routes the pod's extra routes (the spec: the IPAM plugin determines
+ * them, the main plugin applies them). */
 static int take_ipam_result(struct add *a, struct vn_err *e)
 {
 	json_t *ips = json_object_get(a->ipam_result, "ips"), *it;
@@ -108,7 +125,9 @@ static int take_ipam_result(struct add *a, struct vn_err *e)
 	if (!a->res.n_ips)
 		return vn_errf(e, VN_E_INVALID, "invalid configuration",
 			       "IPAM plugin %s returned no addresses", a->p->cfg.ipam_type);
-	return 0;
+	/* its routes (from its own ipam.routes) take the place of ours */
+	return result_ipam_routes(a->ipam_result, a->p->cfg.routes, CFG_MAX_ROUTES,
+				  &a->p->cfg.n_routes, e);
 }
 
 static void delegate_del(struct add *a)
@@ -239,6 +258,39 @@ static bool reap_retired(struct add *a)
 	return rc >= 0;
 }
 
+/* True if the pod netns has a link named CNI_IFNAME already: then that is
+ * why the veth could not be made. */
+static bool pod_has_ifname(struct add *a)
+{
+	int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	struct vn_err ignored;
+	struct link_info l;
+	struct vn_nl nl;
+	bool found = false;
+
+	if (saved < 0)
+		return false;
+	if (setns(a->netns_fd, CLONE_NEWNET)) {
+		close(saved);
+		return false;
+	}
+	if (vn_nl_open(&nl, NETLINK_ROUTE, &ignored) == 0) {
+		found = nl_link_get(&nl, a->p->env.ifname, 0, &l, &ignored) == 0;
+		vn_nl_close(&nl);
+	}
+	vn_netns_leave(saved, NULL);
+	return found;
+}
+
+/* The spec: an interface of the requested name in the container is an
+ * error; it names CNI_IFNAME, which this container cannot use. */
+static int ifname_taken(struct add *a, struct vn_err *e)
+{
+	return vn_errf(e, VN_E_ENV, "invalid environment variables",
+		       "CNI_IFNAME: interface %s already exists in CNI_NETNS %s", a->p->env.ifname,
+		       a->p->env.netns);
+}
+
 static int step_veth(struct add *a, struct vn_err *e)
 {
 	struct plugin *p = a->p;
@@ -251,12 +303,15 @@ static int step_veth(struct add *a, struct vn_err *e)
 	memcpy(v.host_mac, a->res.host_mac, 6);
 	memcpy(v.pod_mac, a->res.pod_mac, 6);
 	v.mtu = a->res.mtu;
-	if (nl_veth_create(&a->nl, &v, &a->host_index, &a->pod_index, e) &&
-	    (errno != EEXIST || !reap_retired(a) ||
-	     nl_veth_create(&a->nl, &v, &a->host_index, &a->pod_index, e)))
-		return vn_err_wrap(e, "host %s, pod %s", p->host_ifname, p->env.ifname);
-	a->link_made = true;
-	return 0;
+	if (nl_veth_create(&a->nl, &v, &a->host_index, &a->pod_index, e) == 0 ||
+	    (errno == EEXIST && reap_retired(a) &&
+	     nl_veth_create(&a->nl, &v, &a->host_index, &a->pod_index, e) == 0)) {
+		a->link_made = true;
+		return 0;
+	}
+	if (pod_has_ifname(a))
+		return ifname_taken(a, e);
+	return vn_err_wrap(e, "host %s, pod %s", p->host_ifname, p->env.ifname);
 }
 
 static void undo_veth(struct add *a)

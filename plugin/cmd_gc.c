@@ -8,7 +8,6 @@
 #include "name.h"
 #include "netlink.h"
 #include "plugin.h"
-#include "version.h"
 
 #define GC_MAX_LINKS 4096
 
@@ -144,7 +143,7 @@ int cmd_gc(struct plugin *p, struct vn_err *e)
 	vn_logf(&p->log, VN_LOG_INFO, "gc: %d records, %zu leaked links removed", g.released,
 		g.n_doomed);
 	vn_nl_close(&g.nl);
-	if (!p->cfg.ipam_builtin && p->cfg.ver >= CNI_V110 &&
+	if (!p->cfg.ipam_builtin &&
 	    delegate_run(p->cfg.ipam_type, p->env.path, "GC", p->input, p->input_len, NULL, e))
 		note_err(&g, e);
 	if (g.err.code) {

@@ -1,10 +1,10 @@
-/* STATUS (CNI 1.1.0): can an ADD succeed now? Code 50 when the data
- * directory is unusable or a range set has no free address. */
+/* STATUS (CNI 1.1.0; main.c refuses older configurations): can an ADD
+ * succeed now? Code 50 when the data directory is unusable or a range set
+ * has no free address; a delegated IPAM plugin is asked too. */
 #include <string.h>
 #include "delegate.h"
 #include "ipam.h"
 #include "plugin.h"
-#include "version.h"
 
 static int not_available(struct vn_err *e, const char *what, const char *details)
 {
@@ -42,7 +42,7 @@ int cmd_status(struct plugin *p, struct vn_err *e)
 	}
 	ret = p->cfg.ipam_builtin ? check_ranges(p, &s, e) : 0;
 	store_close(&s);
-	if (ret || p->cfg.ipam_builtin || p->cfg.ver < CNI_V110)
+	if (ret || p->cfg.ipam_builtin)
 		return ret;
 	return delegate_run(p->cfg.ipam_type, p->env.path, "STATUS", p->input, p->input_len,
 			    NULL, e);

@@ -296,6 +296,20 @@ static int parse_runtime(struct plugin_config *c, struct vn_err *e)
 	return 0;
 }
 
+/* The GC list under key: absent (0), or an array, where null is an empty
+ * one: libcni sends null when the runtime has no valid attachment (a Go
+ * nil slice). The empty array replaces the null in root, which owns it. */
+static int attachments_under(struct plugin_config *c, const char *key, struct vn_err *e)
+{
+	json_t *v = json_object_get(c->root, key);
+
+	if (!v)
+		return 0;
+	if (json_is_null(v) && json_object_set_new(c->root, key, json_array()))
+		return vn_errf(e, VN_E_IO, "I/O error", "out of memory");
+	return vn_json_arr(c->root, key, false, &c->attachments, "config", e);
+}
+
 /* cni.dev/valid-attachments (libcni) or cni.dev/attachments (the spec text). */
 static int parse_attachments(struct plugin_config *c, struct vn_err *e)
 {
@@ -304,7 +318,7 @@ static int parse_attachments(struct plugin_config *c, struct vn_err *e)
 	size_t i;
 
 	for (int k = 0; k < 2 && !c->attachments; k++)
-		if (vn_json_arr(c->root, keys[k], false, &c->attachments, "config", e))
+		if (attachments_under(c, keys[k], e))
 			return -1;
 	json_array_foreach(c->attachments, i, v) {
 		const char *cid, *ifname;

@@ -10,7 +10,8 @@
  * Keys: cniVersion, name, type, mtu, ipam {type, ranges, subnet, rangeStart,
  * rangeEnd, gateway, dataDir, routes}, dns {nameservers, domain, search,
  * options}, logFile, logLevel, runtimeConfig {ips}, prevResult,
- * cni.dev/valid-attachments and cni.dev/attachments (GC), args (ignored).
+ * cni.dev/valid-attachments and cni.dev/attachments (GC; null, which libcni
+ * sends when no attachment is valid, is an empty list), args (ignored).
  */
 #ifndef PLUGIN_CONFIG_H
 #define PLUGIN_CONFIG_H
@@ -61,15 +62,15 @@ struct plugin_config {
 	struct ipam_rangeset sets[IPAM_MAX_SETS];
 	size_t n_sets;
 	char data_dir[CFG_PATH_MAX];
-	struct cfg_route routes[CFG_MAX_ROUTES];
-	size_t n_routes;
+	struct cfg_route routes[CFG_MAX_ROUTES];	/* ipam.routes; a delegated IPAM */
+	size_t n_routes;				/* plugin's, once ADD has them */
 	json_t *dns;			/* validated object or NULL */
 	const char *log_file;
 	const char *log_level;
 	struct vn_addr req_ips[IPAM_MAX_SETS];	/* runtimeConfig.ips */
 	size_t n_req_ips;
 	json_t *prev_result;		/* object or NULL */
-	json_t *attachments;		/* GC: array of {containerID, ifname} or NULL */
+	json_t *attachments;		/* GC: array of {containerID, ifname}; NULL: no list */
 };
 
 /* Parses and validates len bytes of text into c (zeroed first). Returns 0,

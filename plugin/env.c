@@ -30,6 +30,25 @@ int cni_valid_container_id(const char *s)
 	return 1;
 }
 
+/* Length of the UTF-8 encoding of a Unicode White_Space character other
+ * than ASCII at s (U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029,
+ * U+202F, U+205F, U+3000: what Go's unicode.IsSpace, and so libcni's
+ * ValidateInterfaceName, refuses), or 0. */
+static size_t utf8_space(const unsigned char *s)
+{
+	if (s[0] == 0xc2 && (s[1] == 0x85 || s[1] == 0xa0))
+		return 2;
+	if (s[0] == 0xe1 && s[1] == 0x9a && s[2] == 0x80)
+		return 3;
+	if (s[0] == 0xe2 && s[1] == 0x80 && ((s[2] >= 0x80 && s[2] <= 0x8a) || s[2] == 0xa8 ||
+					      s[2] == 0xa9 || s[2] == 0xaf))
+		return 3;
+	if ((s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0x9f) ||
+	    (s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x80))
+		return 3;
+	return 0;
+}
+
 int cni_valid_ifname(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
@@ -37,7 +56,8 @@ int cni_valid_ifname(const char *s)
 	if (n == 0 || n > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return 0;
 	for (; *s; s++)
-		if (*s == '/' || *s == ':' || ascii_space(*s))
+		if (*s == '/' || *s == ':' || ascii_space(*s) || (unsigned char)*s == 0xa0 ||
+		    utf8_space((const unsigned char *)s))
 			return 0;
 	return 1;
 }
@@ -81,8 +101,11 @@ int cni_env_load(struct cni_env *env, cni_getenv_fn get, struct vn_err *e)
 	if (parse_command(env->command, &env->cmd))
 		return vn_errf(e, VN_E_ENV, "invalid environment variables",
 			       "CNI_COMMAND: unknown command \"%s\"", env->command);
-	if (env->cmd != CMD_ADD && env->cmd != CMD_DEL && env->cmd != CMD_CHECK)
+	if (env->cmd != CMD_ADD && env->cmd != CMD_DEL && env->cmd != CMD_CHECK) {
+		/* no attachment: whatever else a runtime set is not read */
+		env->container_id = env->netns = env->ifname = env->args = NULL;
 		return 0;
+	}
 	need_netns = env->cmd != CMD_DEL;
 	if (!env->container_id)
 		note(bad, sizeof(bad), "CNI_CONTAINERID", "is not set");
@@ -96,6 +119,9 @@ int cni_env_load(struct cni_env *env, cni_getenv_fn get, struct vn_err *e)
 		note(bad, sizeof(bad), "CNI_IFNAME", "is not set");
 	else if (!cni_valid_ifname(env->ifname))
 		note(bad, sizeof(bad), "CNI_IFNAME", "is not a valid interface name");
+	else if (env->cmd == CMD_ADD && strchr(env->ifname, '%'))
+		note(bad, sizeof(bad), "CNI_IFNAME",
+		     "has a '%': the kernel would name the interface after that template");
 	if (bad[0])
 		return vn_errf(e, VN_E_ENV, "invalid environment variables", "%s", bad);
 	return 0;

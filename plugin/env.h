@@ -3,8 +3,13 @@
  * Empty variables count as unset (runtimes set all six, some empty).
  * Validation follows the verb: ADD and CHECK need CNI_CONTAINERID,
  * CNI_NETNS and CNI_IFNAME; DEL needs CNI_CONTAINERID and CNI_IFNAME;
- * VERSION, STATUS and GC need none. Errors are code 4 and name every bad
- * variable. Strings borrow from the environment.
+ * VERSION, STATUS and GC have no attachment parameters: for them
+ * CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME and CNI_ARGS are left NULL,
+ * whatever they hold. ADD also refuses a '%' in CNI_IFNAME, which the
+ * kernel reads as a name template ("net%d" becomes "net0"), so no
+ * interface can have it (DEL accepts it: nothing of it can exist). Errors
+ * are code 4 and name every bad variable.
+ * Strings borrow from the environment.
  */
 #ifndef PLUGIN_ENV_H
 #define PLUGIN_ENV_H
@@ -35,7 +40,9 @@ int cni_env_load(struct cni_env *env, cni_getenv_fn get, struct vn_err *e);
 int cni_valid_container_id(const char *s);
 
 /* True if s is a valid Linux interface name (1..15 bytes, not "." or "..",
- * no '/', ':' or whitespace). */
+ * no '/', ':' or whitespace): ASCII whitespace, Unicode whitespace in
+ * UTF-8 (as libcni's ValidateInterfaceName) and the byte 0xa0, which the
+ * kernel's isspace() counts (it refuses "eà" too). */
 int cni_valid_ifname(const char *s);
 
 #endif

@@ -35,35 +35,36 @@ static int print_error(const char *version, const struct vn_err *e)
 	return 1;
 }
 
-/* Appends s at *pos in buf (size bytes), truncating; keeps a NUL. */
-static void append(char *buf, size_t size, size_t *pos, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n > size - 1 - *pos)
-		n = size - 1 - *pos;
-	memcpy(buf + *pos, s, n);
-	*pos += n;
-	buf[*pos] = '\0';
-}
-
+/* VERSION: echoes the input's cniVersion, whatever its text (the latest
+ * without one), and lists the versions the plugin accepts. */
 static int cmd_version(const char *input, size_t len)
 {
-	static const char *const versions[] = CNI_SUPPORTED_VERSIONS;
-	char ver[32], out[512];
-	size_t pos = 0;
+	json_t *in = len ? json_loadb(input, len, 0, NULL) : NULL;
+	json_t *v = in ? json_object_get(in, "cniVersion") : NULL;
+	char *text = result_version_json(json_is_string(v) ? json_string_value(v) : NULL);
+	struct vn_err e;
 
-	config_peek_version(input, len, ver, sizeof(ver));
-	append(out, sizeof(out), &pos, "{\"cniVersion\": \"");
-	append(out, sizeof(out), &pos, ver[0] ? ver : CNI_LATEST);
-	append(out, sizeof(out), &pos, "\", \"supportedVersions\": [");
-	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
-		append(out, sizeof(out), &pos, i ? ", \"" : "\"");
-		append(out, sizeof(out), &pos, versions[i]);
-		append(out, sizeof(out), &pos, "\"");
+	if (in)
+		json_decref(in);
+	if (!text) {
+		vn_errf(&e, VN_E_IO, "I/O error", "out of memory");
+		return print_error(CNI_LATEST, &e);
 	}
-	append(out, sizeof(out), &pos, "]}\n");
-	return vn_write_all(STDOUT_FILENO, out, pos) ? 1 : 0;
+	print_text(text);
+	return 0;
+}
+
+/* A verb the configuration's version does not have is error 1: CHECK
+ * came with 0.4.0, STATUS and GC with 1.1.0. */
+static int verb_in_version(const struct plugin *p, struct vn_err *e)
+{
+	int need = cni_version_of_verb(p->env.command);
+
+	if (p->cfg.ver >= need)
+		return 0;
+	return vn_errf(e, VN_E_INCOMPATIBLE, "incompatible CNI version",
+		       "config: cniVersion %s does not allow %s (it came with %s)",
+		       p->cfg.cni_version, p->env.command, cni_version_str(need));
 }
 
 static const char *env_get(const char *name)
@@ -94,7 +95,8 @@ static int run(struct plugin *p, char *input, size_t len, struct vn_err *e)
 {
 	const char *tag = p->env.container_id ? p->env.container_id : "veilnet";
 
-	if (config_parse(input, len, &p->cfg, e) || cni_args_parse(p->env.args, &p->args, e))
+	if (config_parse(input, len, &p->cfg, e) || verb_in_version(p, e) ||
+	    cni_args_parse(p->env.args, &p->args, e))
 		return -1;
 	if (p->cfg.log_file)
 		vn_log_open(&p->log, p->cfg.log_file, p->cfg.log_level, tag);
@@ -128,9 +130,9 @@ int main(void)
 	if (!input)
 		return print_error(CNI_LATEST, &e);
 	if (cni_env_load(&p.env, env_get, &e) == 0 && p.env.cmd == CMD_VERSION) {
-		cmd_version(input, len);
+		rc = cmd_version(input, len);
 		free(input);
-		return 0;
+		return rc;
 	}
 	p.input = input;
 	p.input_len = len;

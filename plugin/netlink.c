@@ -333,13 +333,32 @@ int nl_host_routes(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, siz
 	return vn_batch_talk(&b, NULL, NULL, "host routes", e);
 }
 
+/* The answer to the pod's batch: every message must have succeeded, but a
+ * route may exist already (EEXIST), put there by another attachment of the
+ * same container: the first one wins, as in the reference plugins. */
+static int pod_batch_result(const int *errs, size_t n, size_t first_route, struct vn_err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!errs[i] || (i >= first_route && errs[i] == EEXIST))
+			continue;
+		errno = errs[i];
+		return vn_errf(e, VN_E_IO, "I/O error", "pod %s: %s",
+			       i >= first_route ? "routes" : "link and addresses", strerror(errs[i]));
+	}
+	return 0;
+}
+
 int nl_pod_addrs(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_t n_ips,
 		 const uint8_t host_mac[6], const struct cfg_route *routes, size_t n_routes,
 		 struct vn_err *e)
 {
+	int errs[NL_POD_MAX_MSGS];
 	struct vn_batch b;
 	struct vn_addr gw;
+	size_t first_route;
 
+	if (1 + n_ips + 2 + n_routes > NL_POD_MAX_MSGS)
+		return vn_errf(e, VN_E_INVALID, "invalid configuration", "too many pod routes");
 	vn_batch_init(&b, nl);
 	put_pod_up(&b, ifindex);
 	for (size_t i = 0; i < n_ips; i++)
@@ -348,9 +367,12 @@ int nl_pod_addrs(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_
 		put_neigh(&b, ifindex, &gw, host_mac);
 	if (any_family(ips, n_ips, AF_INET6) && vn_addr_parse("fe80::1", &gw) == 0)
 		put_neigh(&b, ifindex, &gw, host_mac);
+	first_route = b.n;
 	for (size_t i = 0; i < n_routes; i++)
 		put_route(&b, ifindex, &routes[i].dst, routes[i].gw.family ? &routes[i].gw : NULL);
-	return vn_batch_talk(&b, NULL, NULL, "pod addresses and routes", e);
+	if (vn_batch_talk_each(&b, NULL, NULL, errs, b.n, "pod addresses and routes", e))
+		return -1;
+	return pod_batch_result(errs, b.n, first_route, e);
 }
 
 static int route_cb(const struct nlmsghdr *nlh, void *data)

@@ -80,7 +80,10 @@ int nl_host_routes(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, siz
 
 /* Pod end, one batch: the link up, the /32 and /128 addresses (nodad),
  * permanent neighbours for the link-local gateways (host_mac) and the
- * routes. */
+ * routes. A route that exists already (another attachment of the
+ * container made it, e.g. the default route) is left as it is: the first
+ * attachment's wins. At most NL_POD_MAX_MSGS messages in all. */
+#define NL_POD_MAX_MSGS 32
 int nl_pod_addrs(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_t n_ips,
 		 const uint8_t host_mac[6], const struct cfg_route *routes, size_t n_routes,
 		 struct vn_err *e);

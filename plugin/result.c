@@ -166,6 +166,52 @@ char *result_error_json(const char *cni_version, const struct vn_err *e)
 	return text;
 }
 
+char *result_version_json(const char *requested)
+{
+	static const char *const versions[] = CNI_SUPPORTED_VERSIONS;
+	json_t *o = json_object(), *list = json_array();
+	char *text = NULL;
+	int bad = !o || !list;
+
+	for (size_t i = 0; !bad && i < sizeof(versions) / sizeof(versions[0]); i++)
+		bad |= json_array_append_new(list, json_string(versions[i]));
+	if (bad)
+		goto cleanup;
+	bad |= json_object_set_new(o, "cniVersion", json_string(requested ? requested : CNI_LATEST));
+	bad |= json_object_set(o, "supportedVersions", list);
+	if (!bad)
+		text = json_dumps(o, JSON_PRESERVE_ORDER | JSON_INDENT(2));
+cleanup:
+	if (list)
+		json_decref(list);
+	if (o)
+		json_decref(o);
+	return text;
+}
+
+int result_ipam_routes(const json_t *ipam_result, struct cfg_route *out, size_t max, size_t *n,
+		       struct vn_err *e)
+{
+	json_t *routes = json_object_get(ipam_result, "routes"), *it;
+	size_t i;
+
+	*n = 0;
+	json_array_foreach(routes, i, it) {
+		const char *dst = json_string_value(json_object_get(it, "dst"));
+		struct cfg_route r;
+
+		memset(&r, 0, sizeof(r));
+		if (!dst || vn_prefix_parse(dst, &r.dst))
+			return vn_errf(e, VN_E_DECODE, "decoding failure",
+				       "IPAM result: routes[%zu]: \"dst\" is not a CIDR prefix", i);
+		vn_prefix_canon(&r.dst);
+		result_gateway(r.dst.addr.family, &r.gw);
+		if (*n < max)
+			out[(*n)++] = r;
+	}
+	return 0;
+}
+
 static int parse_mac(const char *s, uint8_t mac[6])
 {
 	unsigned int b[6];

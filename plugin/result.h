@@ -54,6 +54,19 @@ const char *result_mac_str(const uint8_t mac[6], char *buf);
 /* The error object {cniVersion, code, msg, details} as malloc'd text. */
 char *result_error_json(const char *cni_version, const struct vn_err *e);
 
+/* The VERSION answer as malloc'd text: cniVersion echoes requested (the
+ * input's, any text, escaped; CNI_LATEST if NULL) and supportedVersions
+ * lists every version the plugin accepts. NULL if out of memory. */
+char *result_version_json(const char *requested);
+
+/* Reads the routes of a delegated IPAM plugin's result ({dst, gw}) into
+ * out (at most max; the rest are dropped). Each gets the link-local
+ * gateway of its family: the pod reaches everything through the host end
+ * of its veth, so the IPAM plugin's gateway is not on the pod's link.
+ * Returns 0 or -1 with e set (code 6 naming the route). */
+int result_ipam_routes(const json_t *ipam_result, struct cfg_route *out, size_t max, size_t *n,
+		       struct vn_err *e);
+
 /* What CHECK needs from a prevResult for one attachment. */
 struct prev_view {
 	int host_idx, pod_idx;		/* -1 if absent */

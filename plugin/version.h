@@ -1,7 +1,9 @@
 /* version.h - the CNI spec versions veilnet speaks.
  *
  * Results come in two shapes: before 1.0.0 each ip carries "version";
- * from 1.1.0 interfaces may carry "mtu". STATUS and GC are 1.1.0 verbs.
+ * from 1.1.0 interfaces may carry "mtu". Verbs came with versions: CHECK
+ * with 0.4.0, STATUS and GC with 1.1.0; a configuration of an older
+ * version cannot ask for them (error 1, as libcni's skel answers).
  */
 #ifndef PLUGIN_VERSION_H
 #define PLUGIN_VERSION_H
@@ -19,6 +21,10 @@ int cni_version_parse(const char *s);
 
 /* The text of a version. */
 const char *cni_version_str(int v);
+
+/* The first version that has the verb (CNI_COMMAND text): CNI_V040 for
+ * CHECK, CNI_V110 for STATUS and GC, CNI_V030 for the others. */
+int cni_version_of_verb(const char *command);
 
 /* True if ips carry a "version" field in this version's result shape. */
 static inline bool cni_version_ip_has_version(int v) { return v < CNI_V100; }

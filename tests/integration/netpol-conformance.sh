@@ -133,7 +133,9 @@ relay "" --cases "$VN_ROOT/tests/conformance/cases" --cases "$VN_ROOT/tests/conf
 	--name "vnc$$"
 
 # ---- IPv6: the cases where the family matters (ipBlock with /128 and the
-# /4 around a pod, each protocol, named ports, port ranges, egress)
+# /4 around a pod, each protocol, named ports, port ranges, egress), and the
+# extra cases that name no IPv4 address
 relay "ipv6: " --family 6 --name "vnc$$v6" \
-	--only '^(001|014|017|019|025|034|035|036|043|044|046|047|050|051)-'
+	--cases "$VN_ROOT/tests/conformance/cases" --cases "$VN_ROOT/tests/conformance/extra" \
+	--only '^(001|014|017|019|025|034|035|036|043|044|046|047|050|051|ext-00[24567])-'
 t_done

@@ -147,7 +147,12 @@ for v in 0.3.0 0.3.1 0.4.0 1.0.0; do
 	fi
 	t_check "ADD $v: cniVersion echoed" test "$(jq -r .cniVersion "$T/rv.json")" = "$v"
 	with_prev "$T/v.json" "$T/rv.json" "$T/cv.json"
-	t_check "CHECK $v passes" cni CHECK "cv${v//./}" "$ns" eth0 "$T/cv.json"
+	if [[ $v == 0.3.* ]]; then	# CHECK came with 0.4.0
+		t_check "CHECK $v is refused: code 1" \
+			test "$(cni CHECK "cv${v//./}" "$ns" eth0 "$T/cv.json" | jq .code)" = 1
+	else
+		t_check "CHECK $v passes" cni CHECK "cv${v//./}" "$ns" eth0 "$T/cv.json"
+	fi
 	t_check "DEL $v" cni DEL "cv${v//./}" "$ns" eth0 "$T/cv.json"
 done
 

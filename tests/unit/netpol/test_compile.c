@@ -486,6 +486,238 @@ static void test_random_worlds(void **state)
 	}
 }
 
+/* ---- names, long selectors, big ipBlocks ---- */
+
+/* What nft's parser takes as a name (scanner.l, `string`): a letter, '_'
+ * or '.', then letters, digits and "/-_.". */
+static bool nft_identifier(const char *s)
+{
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' || *s == '.'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("/-_.", *s)))
+			return false;
+	return true;
+}
+
+static char *repeat(char c, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	assert_non_null(s);
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
+}
+
+/* A 63-character namespace starting with a digit, two 253-character
+ * policy names that differ only at the end: every counter is a name nft
+ * can parse back, at most 255 bytes, the same on every compile, and
+ * distinct for distinct rules. */
+static void test_counter_names(void **state)
+{
+	char *ns = repeat('n', 63), *l63 = repeat('a', 63), *text, name[2][260];
+	struct nr_opts o = { .log_group = -1 };
+	struct nr_ruleset rs, again;
+	struct np_world w = { 0 };
+	const struct nr_chain *ch;
+
+	(void)state;
+	ns[0] = '1';
+	for (int i = 0; i < 2; i++)
+		snprintf(name[i], sizeof(name[i]), "%s.%s.%s.%.60s%c", l63, l63, l63, l63,
+			 i ? 'y' : 'x');
+	assert_int_equal(strlen(name[0]), 253);
+	assert_true(asprintf(&text,
+		"{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\",\"namespace\":\"%s\"},"
+		"\"spec\":{\"nodeName\":\"n1\"},\"status\":{\"podIP\":\"10.0.1.1\"}}\n"
+		"{\"kind\":\"NetworkPolicy\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"},"
+		"\"spec\":{\"ingress\":[{\"ports\":[{\"port\":80}]}],\"egress\":[{}]}}\n"
+		"{\"kind\":\"NetworkPolicy\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"},"
+		"\"spec\":{\"ingress\":[{\"ports\":[{\"port\":81}]}]}}\n"
+		"{\"kind\":\"NetworkPolicy\",\"metadata\":{\"name\":\"9-lives\",\"namespace\":\"x\"},"
+		"\"spec\":{\"ingress\":[{}]}}\n"
+		"{\"kind\":\"Pod\",\"metadata\":{\"name\":\"b\",\"namespace\":\"x\"},"
+		"\"spec\":{\"nodeName\":\"n1\"},\"status\":{\"podIP\":\"10.0.1.2\"}}\n",
+		ns, name[0], ns, name[1], ns) > 0);
+	load(&w, text);
+	assert_int_equal(nr_compile(&w, &o, &rs), 0);
+	assert_int_equal(nr_compile(&w, &o, &again), 0);
+	/* ingress-0 of both long policies, egress-0 of the first, x's. */
+	assert_int_equal(rs.n_counters, 4);
+	assert_int_equal(again.n_counters, 4);
+	for (size_t i = 0; i < rs.n_counters; i++) {
+		if (!nft_identifier(rs.counters[i]))
+			fail_msg("counter \"%s\" is not a name nft can parse", rs.counters[i]);
+		assert_true(strlen(rs.counters[i]) <= 255);
+		assert_string_equal(rs.counters[i], again.counters[i]);
+		if (i)
+			assert_string_not_equal(rs.counters[i - 1], rs.counters[i]);
+	}
+	/* Names that need no change keep the documented form. */
+	assert_string_equal(rs.counters[rs.n_counters - 1], "x/9-lives/ingress-0");
+	/* Every rule counts into a counter that exists. */
+	for (size_t i = 0; i < rs.n_chains; i++) {
+		ch = &rs.chains[i];
+		for (size_t j = 0; j < ch->n; j++) {
+			const char *c = ch->rules[j].counter;
+			bool found = false;
+
+			for (size_t k = 0; c && k < rs.n_counters; k++)
+				found |= !strcmp(rs.counters[k], c);
+			assert_true(!c || found);
+		}
+	}
+	nr_ruleset_free(&rs);
+	nr_ruleset_free(&again);
+	np_world_free(&w);
+	free(text);
+	free(ns);
+	free(l63);
+}
+
+/* Verdict of explain and of the compiled rules (one node holding every
+ * pod) for src -> dst; they must agree. Returns the verdict. */
+static bool agreed(const struct np_world *w, const struct nr_ruleset *rs, const char *src,
+		   const char *dst, uint16_t port, uint8_t proto)
+{
+	struct np_endpoint s, d;
+	struct np_verdict v;
+	struct vn_err e;
+	struct sim_pkt p;
+	bool sim;
+
+	if (np_endpoint_parse(w, src, &s, &e) || np_endpoint_parse(w, dst, &d, &e))
+		fail_msg("%s", e.details);
+	np_endpoints_resolve(&s, &d);
+	p = (struct sim_pkt){ s.ip, d.ip, proto, port };
+	assert_int_equal(np_explain(w, &s, &d, port, proto, &v), 0);
+	sim = sim_allows(rs, &p);
+	if (sim != v.allowed)
+		fail_msg("%s -> %s %u/%u: explain %s, compiled rules %s", src, dst, port, proto,
+			 v.allowed ? "allow" : "deny", sim ? "allow" : "deny");
+	np_verdict_free(&v);
+	return sim;
+}
+
+/* Two peers whose selectors differ only after their first 480
+ * characters select different pods, so they need different sets. */
+static void test_long_selectors(void **state)
+{
+	char *text = NULL, vals[2][1200];
+	size_t n[2] = { 0, 0 };
+	struct nr_opts o = { .log_group = -1 };
+	struct np_world w = { 0 };
+	struct nr_ruleset rs;
+
+	(void)state;
+	for (int i = 0; i < 13; i++)
+		for (int k = 0; k < 2; k++)
+			n[k] += (size_t)snprintf(vals[k] + n[k], sizeof(vals[k]) - n[k],
+						 "\"v%02d%.55s\",", i, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+						 "xxxxxxxxxxxxxxxxxxxxxx");
+	snprintf(vals[0] + n[0], sizeof(vals[0]) - n[0], "\"other\"");
+	snprintf(vals[1] + n[1], sizeof(vals[1]) - n[1], "\"last\"");
+	assert_true(asprintf(&text,
+		POD("x", "a", "n1", "{\"app\":\"a\"}", "10.0.1.1")
+		POD("x", "b", "n1", "{\"k\":\"last\"}", "10.0.1.2")
+		POD("x", "c", "n1", "{\"k\":\"other\"}", "10.0.1.3")
+		POL("x", "p", "{\"podSelector\":{\"matchLabels\":{\"app\":\"a\"}},\"ingress\":["
+		    "{\"from\":[{\"podSelector\":{\"matchExpressions\":[{\"key\":\"k\","
+		    "\"operator\":\"In\",\"values\":[%s]}]}}],\"ports\":[{\"port\":80}]},"
+		    "{\"from\":[{\"podSelector\":{\"matchExpressions\":[{\"key\":\"k\","
+		    "\"operator\":\"In\",\"values\":[%s]}]}}],\"ports\":[{\"port\":81}]}]}"),
+		vals[0], vals[1]) > 0);
+	load(&w, text);
+	assert_int_equal(nr_compile(&w, &o, &rs), 0);
+	assert_true(agreed(&w, &rs, "x/c", "x/a", 80, NP_TCP));
+	assert_false(agreed(&w, &rs, "x/b", "x/a", 80, NP_TCP));
+	assert_true(agreed(&w, &rs, "x/b", "x/a", 81, NP_TCP));
+	assert_false(agreed(&w, &rs, "x/c", "x/a", 81, NP_TCP));
+	nr_ruleset_free(&rs);
+	np_world_free(&w);
+	free(text);
+}
+
+/* ipBlocks with many excepts, IPv4 and IPv6: no rule carries more than
+ * NR_MAX_EXCEPTS of them (the kernel takes at most 128 expressions per
+ * rule), every rule's text is complete, and the rules decide like the
+ * model at each except, next to it and far from it. */
+static void test_many_excepts(void **state)
+{
+	struct nr_opts o = { .log_group = -1 };
+	struct np_world w = { 0 };
+	struct nr_ruleset rs;
+	char *text = NULL, *exc4 = NULL, *exc6 = NULL, *t;
+	char buf[4096], ip[64];
+	size_t rules = 0;
+
+	(void)state;
+	/* 100 /32s spread over 10.0.0.0/8, plus nested and duplicate ones. */
+	assert_true(asprintf(&exc4, "\"10.200.0.0/16\",\"10.200.3.0/24\",\"10.200.3.0/24\"") > 0);
+	assert_true(asprintf(&exc6, "\"fd00:1:ffff::/48\"") > 0);
+	for (int i = 0; i < 100; i++) {
+		t = exc4;
+		assert_true(asprintf(&exc4, "%s,\"10.%d.%d.%d/32\"", t, i % 7, i * 37 % 256,
+				     i * 11 % 256) > 0);
+		free(t);
+		t = exc6;
+		assert_true(asprintf(&exc6, "%s,\"fd00:1:%x::%x/%d\"", t, i * 97 % 65536, i,
+				     i % 2 ? 128 : 96) > 0);
+		free(t);
+	}
+	assert_true(asprintf(&text,
+		"{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\",\"namespace\":\"x\"},"
+		"\"spec\":{\"nodeName\":\"n1\"},\"status\":{\"podIPs\":[{\"ip\":\"192.168.0.1\"},"
+		"{\"ip\":\"fd99::1\"}]}}\n"
+		POL("x", "p", "{\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\","
+		    "\"except\":[%s]}},{\"ipBlock\":{\"cidr\":\"fd00:1::/32\",\"except\":[%s]}}],"
+		    "\"ports\":[{\"port\":80},{\"port\":\"http\"}]}]}"), exc4, exc6) > 0);
+	load(&w, text);
+	assert_int_equal(nr_compile(&w, &o, &rs), 0);
+	for (size_t i = 0; i < rs.n_chains; i++) {
+		for (size_t j = 0; j < rs.chains[i].n; j++) {
+			const struct nr_rule *r = &rs.chains[i].rules[j];
+
+			if (r->addr != NR_A_PREFIX)
+				continue;
+			rules++;
+			assert_true(r->n_except <= NR_MAX_EXCEPTS);
+			nr_rule_text(r, buf, sizeof(buf));
+			assert_true(strlen(buf) < 2000);
+			assert_non_null(strstr(buf, " return"));
+		}
+	}
+	assert_true(rules > 2);
+	for (int i = 0; i < 100; i++) {
+		int a = i % 7, b = i * 37 % 256, c = i * 11 % 256;
+
+		snprintf(ip, sizeof(ip), "10.%d.%d.%d", a, b, c);
+		assert_false(agreed(&w, &rs, ip, "x/a", 80, NP_TCP));
+		snprintf(ip, sizeof(ip), "10.%d.%d.%d", a, b, (c + 1) % 256);
+		agreed(&w, &rs, ip, "x/a", 80, NP_TCP);
+		snprintf(ip, sizeof(ip), "fd00:1:%x::%x", i * 97 % 65536, i);
+		assert_false(agreed(&w, &rs, ip, "x/a", 80, NP_TCP));
+		snprintf(ip, sizeof(ip), "fd00:1:%x:1::%x", i * 97 % 65536, i);
+		agreed(&w, &rs, ip, "x/a", 80, NP_TCP);
+		snprintf(ip, sizeof(ip), "fd00:1:%x::%x", i * 97 % 65536, i + 1);
+		agreed(&w, &rs, ip, "x/a", 80, NP_TCP);
+	}
+	assert_true(agreed(&w, &rs, "10.100.0.1", "x/a", 80, NP_TCP));
+	assert_false(agreed(&w, &rs, "10.200.3.4", "x/a", 80, NP_TCP));
+	assert_false(agreed(&w, &rs, "10.200.99.4", "x/a", 80, NP_TCP));
+	assert_false(agreed(&w, &rs, "10.100.0.1", "x/a", 81, NP_TCP));
+	assert_true(agreed(&w, &rs, "fd00:1:1234::1", "x/a", 80, NP_TCP));
+	assert_false(agreed(&w, &rs, "fd00:1:ffff::1", "x/a", 80, NP_TCP));
+	assert_false(agreed(&w, &rs, "11.0.0.1", "x/a", 80, NP_TCP));
+	nr_ruleset_free(&rs);
+	np_world_free(&w);
+	free(text);
+	free(exc4);
+	free(exc6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +727,9 @@ int main(void)
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_size_linear),
 		cmocka_unit_test(test_random_worlds),
+		cmocka_unit_test(test_counter_names),
+		cmocka_unit_test(test_long_selectors),
+		cmocka_unit_test(test_many_excepts),
 	};
 
 	return cmocka_run_group_tests_name("netpol_compile", tests, NULL, NULL);

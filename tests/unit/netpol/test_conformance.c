@@ -7,9 +7,11 @@
  *   - the compiled rulesets of two nodes, pods spread over both (a
  *     connection needs the source node's and the destination node's
  *     verdict),
- * in IPv4 and again with the pods on IPv6 addresses. The cases directory
- * is $VN_NETPOL_CASES, else tests/conformance/cases, else
- * ../shared/netpol-conformance/cases (run from the repo root). */
+ * in IPv4 and again with the pods on IPv6 addresses (a case whose
+ * policies hold literal CIDRs runs in their family only). The cases are
+ * those of $VN_NETPOL_CASES (a directory), else tests/conformance/cases
+ * (or ../shared/netpol-conformance/cases) and tests/conformance/extra,
+ * run from the repo root. */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,8 +30,8 @@
 #define MAX_PODS 16
 
 struct cpod {
-	char id[64];		/* "x/a" */
-	char ns[32], name[32];
+	char id[130];		/* "x/a" */
+	char ns[64], name[64];
 	struct vn_addr ip;
 	json_t *labels;		/* owned */
 	json_t *ports;		/* borrowed from the case */
@@ -330,36 +332,92 @@ static void run_case_family(json_t *kase, int family)
 	world_free(&cw);
 }
 
+/* Ors into *fams (bit 0 IPv4, bit 1 IPv6) the family of every literal
+ * CIDR string under an ipBlock in v. */
+static void literal_families(json_t *v, bool in_block, unsigned *fams)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+
+	if (json_is_string(v) && in_block) {
+		*fams |= strchr(json_string_value(v), ':') ? 2u : 1u;
+		return;
+	}
+	json_object_foreach(v, k, x)
+		literal_families(x, in_block || !strcmp(k, "ipBlock"), fams);
+	json_array_foreach(v, i, x)
+		literal_families(x, in_block, fams);
+}
+
 static void run_case(void **state)
 {
 	const char *path = *state;
 	json_error_t je;
 	json_t *kase = json_load_file(path, 0, &je);
+	unsigned fams = 0;
 
 	if (!kase)
 		fail_msg("%s: %s", path, je.text);
-	run_case_family(kase, AF_INET);
-	run_case_family(kase, AF_INET6);
+	literal_families(json_object_get(kase, "steps"), false, &fams);
+	if (fams != 2)
+		run_case_family(kase, AF_INET);
+	if (fams != 1)
+		run_case_family(kase, AF_INET6);
 	json_decref(kase);
 }
 
-static const char *cases_dir(void)
+/* The case directories: $VN_NETPOL_CASES alone, or the upstream cases
+ * and tests/conformance/extra. Returns how many were found. */
+static size_t cases_dirs(const char *dirs[2])
 {
-	static const char *const dirs[] = { "tests/conformance/cases",
-					    "../shared/netpol-conformance/cases" };
+	static const char *const upstream[] = { "tests/conformance/cases",
+						"../shared/netpol-conformance/cases" };
 	const char *env = getenv("VN_NETPOL_CASES");
+	size_t n = 0;
+	DIR *d;
 
-	if (env)
-		return env;
-	for (size_t i = 0; i < 2; i++) {
-		DIR *d = opendir(dirs[i]);
-
-		if (d) {
+	if (env) {
+		dirs[0] = env;
+		return 1;
+	}
+	for (size_t i = 0; i < 2 && !n; i++) {
+		if ((d = opendir(upstream[i]))) {
 			closedir(d);
-			return dirs[i];
+			dirs[n++] = upstream[i];
 		}
 	}
-	return NULL;
+	if ((d = opendir("tests/conformance/extra"))) {
+		closedir(d);
+		dirs[n++] = "tests/conformance/extra";
+	}
+	return n;
+}
+
+/* Appends the *.json files of dir to *paths. Returns 0 or -1. */
+static int add_cases(const char *dir, char ***paths, size_t *n, size_t *cap)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (l < 6 || strcmp(de->d_name + l - 5, ".json"))
+			continue;
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 64;
+			*paths = realloc(*paths, *cap * sizeof(**paths));
+			if (!*paths)
+				break;
+		}
+		if (asprintf(&(*paths)[(*n)++], "%s/%s", dir, de->d_name) < 0)
+			break;
+	}
+	closedir(d);
+	return de ? -1 : 0;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -369,31 +427,19 @@ static int name_cmp(const void *a, const void *b)
 
 int main(void)
 {
-	const char *dir = cases_dir();
+	const char *dirs[2];
+	size_t n_dirs = cases_dirs(dirs), n = 0, cap = 0;
 	struct CMUnitTest *tests;
 	char **paths = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *d;
 	int rc;
 
-	if (!dir || !(d = opendir(dir))) {
+	if (!n_dirs) {
 		fprintf(stderr, "no conformance cases found (set VN_NETPOL_CASES)\n");
 		return 1;
 	}
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-
-		if (l < 6 || strcmp(de->d_name + l - 5, ".json"))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			paths = realloc(paths, cap * sizeof(*paths));
-		}
-		if (asprintf(&paths[n++], "%s/%s", dir, de->d_name) < 0)
+	for (size_t i = 0; i < n_dirs; i++)
+		if (add_cases(dirs[i], &paths, &n, &cap))
 			return 1;
-	}
-	closedir(d);
 	qsort(paths, n, sizeof(*paths), name_cmp);
 	tests = calloc(n + 1, sizeof(*tests));
 	for (size_t i = 0; i < n; i++) {
