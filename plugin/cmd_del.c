@@ -21,17 +21,38 @@
 #include "plugin.h"
 #include "reaper.h"
 
-/* ips of our pod interface in prevResult, for podguard when no record. */
+/* True if prevResult's ip entry belongs to our pod interface: its
+ * "interface" index names an interface called CNI_IFNAME inside a sandbox.
+ * A prevResult that lists no interfaces leaves every ip ours. */
+static bool prev_ip_is_ours(const struct plugin *p, json_t *ifaces, json_t *ip)
+{
+	json_t *idx = json_object_get(ip, "interface"), *iface;
+	const char *name, *sandbox;
+
+	if (!json_array_size(ifaces))
+		return true;
+	if (!json_is_integer(idx) || json_integer_value(idx) < 0)
+		return false;
+	iface = json_array_get(ifaces, (size_t)json_integer_value(idx));
+	name = json_string_value(json_object_get(iface, "name"));
+	sandbox = json_string_value(json_object_get(iface, "sandbox"));
+	return name && sandbox && *sandbox && p->env.ifname && strcmp(name, p->env.ifname) == 0;
+}
+
+/* ips of our pod interface in prevResult, for podguard when no record
+ * (a chain's other interfaces keep theirs). */
 static size_t prev_ips(const struct plugin *p, struct vn_addr *out, size_t max)
 {
-	json_t *ips = p->cfg.prev_result ? json_object_get(p->cfg.prev_result, "ips") : NULL, *it;
+	json_t *prev = p->cfg.prev_result;
+	json_t *ips = prev ? json_object_get(prev, "ips") : NULL, *it;
+	json_t *ifaces = prev ? json_object_get(prev, "interfaces") : NULL;
 	size_t i, n = 0;
 
 	json_array_foreach(ips, i, it) {
 		struct vn_prefix pfx;
 		const char *s = json_string_value(json_object_get(it, "address"));
 
-		if (n < max && s && vn_prefix_parse(s, &pfx) == 0)
+		if (n < max && s && vn_prefix_parse(s, &pfx) == 0 && prev_ip_is_ours(p, ifaces, it))
 			out[n++] = pfx.addr;
 	}
 	return n;

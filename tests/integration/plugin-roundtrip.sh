@@ -225,6 +225,22 @@ t_check "podguard admitted the pod (IPv6)" bash -c \
 cni DEL c9 "$NS9" eth0 "$CONF" >/dev/null
 t_check "DEL made podguard forget the pod" bash -c \
 	"! ip netns exec $NODE nft list table inet veilnet | grep -q -e '$G4 :' -e '$G6 :'"
+# DEL with no record takes the addresses from prevResult: only those of
+# its own pod interface (a chain's other interface keeps its entries)
+ip netns exec "$NODE" nft add element inet veilnet newpod_in4 \
+	'{ 10.99.1.1 : jump nsin-prod, 10.99.2.2 : jump nsin-prod }'
+cat >"$T/prev-two.json" <<'JSON'
+{"cniVersion": "1.1.0",
+ "interfaces": [{"name": "vnhost"}, {"name": "eth0", "sandbox": "/run/netns/x"},
+                {"name": "net1", "sandbox": "/run/netns/x"}],
+ "ips": [{"address": "10.99.1.1/32", "interface": 1}, {"address": "10.99.2.2/32", "interface": 2}]}
+JSON
+with_prev "$CONF" "$T/prev-two.json" "$T/del-prev.json"
+cni DEL c-norecord "" eth0 "$T/del-prev.json" "K8S_POD_NAMESPACE=prod" >/dev/null
+t_check "DEL without a record forgets its own interface's address from prevResult" bash -c \
+	"! ip netns exec $NODE nft list map inet veilnet newpod_in4 | grep -q '10.99.1.1 :'"
+t_check "... and keeps the chain's other interface's" bash -c \
+	"ip netns exec $NODE nft list map inet veilnet newpod_in4 | grep -q '10.99.2.2 :'"
 ip netns exec "$NODE" nft delete table inet veilnet
 
 # --- logFile / logLevel: the log gets the story, stdout only the result
