@@ -175,6 +175,26 @@ static int parse_ranges(struct plugin_config *c, const json_t *ipam, struct vn_e
 	return 0;
 }
 
+int config_route_attrs(const json_t *o, struct cfg_route *r, const char *where, struct vn_err *e)
+{
+	static const char *const refused[] = { "table", "scope" };
+	uint64_t mtu = 0, advmss = 0, prio = 0;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (json_object_get(o, refused[i]))
+			return vn_errf(e, VN_E_UNSUPPORTED, "unsupported field",
+				       "%s: field \"%s\": the pod's routes are in its main table, "
+				       "at the scope of their gateway", where, refused[i]);
+	if (vn_json_uint(o, "mtu", false, 65535, &mtu, where, e) ||
+	    vn_json_uint(o, "advmss", false, 65535, &advmss, where, e) ||
+	    vn_json_uint(o, "priority", false, UINT32_MAX, &prio, where, e))
+		return -1;
+	r->mtu = (uint32_t)mtu;
+	r->advmss = (uint32_t)advmss;
+	r->priority = (uint32_t)prio;
+	return 0;
+}
+
 static int parse_routes(struct plugin_config *c, const json_t *ipam, struct vn_err *e)
 {
 	json_t *routes, *v;
@@ -202,6 +222,8 @@ static int parse_routes(struct plugin_config *c, const json_t *ipam, struct vn_e
 		vn_prefix_canon(&r->dst);
 		memset(&r->gw, 0, sizeof(r->gw));
 		if (gw && parse_addr_field(gw, r->dst.addr.family, &r->gw, where, "gw", e))
+			return -1;
+		if (config_route_attrs(v, r, where, e))
 			return -1;
 		c->n_routes++;
 	}

@@ -44,11 +44,19 @@ struct ipam_rangeset {
 	struct ipam_range r[IPAM_MAX_RANGES];
 };
 
-/* A route for the pod: dst via gw (gw family 0: the link-local gateway). */
+/* A route for the pod: dst via gw (gw family 0: the link-local gateway),
+ * with CNI 1.1.0's optional attributes (0: not set). */
 struct cfg_route {
 	struct vn_prefix dst;
 	struct vn_addr gw;
+	uint32_t mtu, advmss, priority;
 };
+
+/* Reads a route's optional attributes "mtu", "advmss" and "priority" of
+ * the JSON object o into r. "table" and "scope" are refused (code 2, an
+ * unsupported field): the pod's routes live in its main table, at the
+ * scope their gateway gives them. where names o in errors. */
+int config_route_attrs(const json_t *o, struct cfg_route *r, const char *where, struct vn_err *e);
 
 struct plugin_config {
 	json_t *root;			/* owned */

@@ -271,8 +271,27 @@ static void put_addr(struct vn_batch *b, int index, const struct vn_addr *a, uns
 	vn_batch_add(b, m);
 }
 
+/* A route's optional metrics and priority (CNI 1.1.0 route attributes). */
+static void put_route_attrs(struct nl_msg *m, const struct cfg_route *r)
+{
+	struct nlattr *metrics;
+
+	if (r->priority)
+		nla_put_u32(m, RTA_PRIORITY, r->priority);
+	if (!r->mtu && !r->advmss)
+		return;
+	metrics = nla_nest_start(m, RTA_METRICS);
+	if (r->mtu)
+		nla_put_u32(m, RTAX_MTU, r->mtu);
+	if (r->advmss)
+		nla_put_u32(m, RTAX_ADVMSS, r->advmss);
+	nla_nest_end(m, metrics);
+}
+
+/* A route to dst through link index, via gw (NULL: on the link), with
+ * attrs' attributes (NULL: none). */
 static void put_route(struct vn_batch *b, int index, const struct vn_prefix *dst,
-		      const struct vn_addr *gw)
+		      const struct vn_addr *gw, const struct cfg_route *attrs)
 {
 	struct rtmsg rtm = { .rtm_family = (unsigned char)dst->addr.family,
 			     .rtm_dst_len = (unsigned char)dst->len, .rtm_table = RT_TABLE_MAIN,
@@ -289,6 +308,8 @@ static void put_route(struct vn_batch *b, int index, const struct vn_prefix *dst
 		nla_put(m, RTA_GATEWAY, (int)vn_addr_size(gw->family), gw->b);
 	if (m)
 		nla_put_u32(m, RTA_OIF, (uint32_t)index);
+	if (m && attrs)
+		put_route_attrs(m, attrs);
 	vn_batch_add(b, m);
 }
 
@@ -328,7 +349,7 @@ int nl_host_routes(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, siz
 	for (size_t i = 0; i < n_ips; i++) {
 		struct vn_prefix p = { .addr = ips[i], .len = vn_addr_size(ips[i].family) * 8 };
 
-		put_route(&b, ifindex, &p, NULL);
+		put_route(&b, ifindex, &p, NULL, NULL);
 	}
 	return vn_batch_talk(&b, NULL, NULL, "host routes", e);
 }
@@ -369,7 +390,8 @@ int nl_pod_addrs(struct vn_nl *nl, int ifindex, const struct vn_addr *ips, size_
 		put_neigh(&b, ifindex, &gw, host_mac);
 	first_route = b.n;
 	for (size_t i = 0; i < n_routes; i++)
-		put_route(&b, ifindex, &routes[i].dst, routes[i].gw.family ? &routes[i].gw : NULL);
+		put_route(&b, ifindex, &routes[i].dst, routes[i].gw.family ? &routes[i].gw : NULL,
+			  &routes[i]);
 	if (vn_batch_talk_each(&b, NULL, NULL, errs, b.n, "pod addresses and routes", e))
 		return -1;
 	return pod_batch_result(errs, b.n, first_route, e);

@@ -96,7 +96,8 @@ static int add_ip(json_t *ips, const struct vn_addr *a, size_t iface, int ver)
 	return json_array_append_new(ips, o);
 }
 
-static int add_route(json_t *routes, const struct cfg_route *r)
+/* A route; its attributes from 1.1.0 on, when set. */
+static int add_route(json_t *routes, const struct cfg_route *r, int ver)
 {
 	char d[VN_PREFIX_STRLEN], g[VN_ADDR_STRLEN];
 	json_t *o = json_object();
@@ -105,6 +106,14 @@ static int add_route(json_t *routes, const struct cfg_route *r)
 		return -1;
 	json_object_set_new(o, "dst", json_string(vn_prefix_str(&r->dst, d)));
 	json_object_set_new(o, "gw", json_string(vn_addr_str(&r->gw, g)));
+	if (cni_version_route_has_attrs(ver)) {
+		if (r->mtu)
+			json_object_set_new(o, "mtu", json_integer(r->mtu));
+		if (r->advmss)
+			json_object_set_new(o, "advmss", json_integer(r->advmss));
+		if (r->priority)
+			json_object_set_new(o, "priority", json_integer(r->priority));
+	}
 	return json_array_append_new(routes, o);
 }
 
@@ -139,7 +148,7 @@ json_t *result_build(const struct add_result *r, int ver, const json_t *prev)
 	for (size_t i = 0; i < r->n_ips; i++)
 		bad |= add_ip(ips, &r->ips[i], pod_idx, ver);
 	for (size_t i = 0; i < r->n_routes; i++)
-		bad |= add_route(routes, &r->routes[i]);
+		bad |= add_route(routes, &r->routes[i], ver);
 	bad |= add_dns(out, r->dns);
 	if (!bad)
 		return out;
@@ -199,11 +208,15 @@ int result_ipam_routes(const json_t *ipam_result, struct cfg_route *out, size_t 
 	json_array_foreach(routes, i, it) {
 		const char *dst = json_string_value(json_object_get(it, "dst"));
 		struct cfg_route r;
+		char where[48];
 
 		memset(&r, 0, sizeof(r));
 		if (!dst || vn_prefix_parse(dst, &r.dst))
 			return vn_errf(e, VN_E_DECODE, "decoding failure",
 				       "IPAM result: routes[%zu]: \"dst\" is not a CIDR prefix", i);
+		snprintf(where, sizeof(where), "IPAM result: routes[%zu]", i);
+		if (config_route_attrs(it, &r, where, e))
+			return -1;
 		vn_prefix_canon(&r.dst);
 		result_gateway(r.dst.addr.family, &r.gw);
 		if (*n < max)

@@ -26,6 +26,9 @@ const char *cni_version_str(int v);
  * CHECK, CNI_V110 for STATUS and GC, CNI_V030 for the others. */
 int cni_version_of_verb(const char *command);
 
+/* True if routes may carry mtu, advmss and priority (1.1.0). */
+static inline bool cni_version_route_has_attrs(int v) { return v >= CNI_V110; }
+
 /* True if ips carry a "version" field in this version's result shape. */
 static inline bool cni_version_ip_has_version(int v) { return v < CNI_V100; }
 

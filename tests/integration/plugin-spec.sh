@@ -408,6 +408,28 @@ if [[ -x /usr/lib/cni/host-local ]]; then
 	t_check "... DEL releases host-local's address" bash -c "[ $RC = 0 ] && ! ls $W/hl/vnsa-hl | grep -q '^10\.'"
 fi
 
+# --- 1.1.0 route attributes: mtu, advmss and priority reach the kernel and
+# the result (not a 1.0.0 result); table and scope are unsupported fields
+conf "$W/rattr.json" 1.1.0 '.ipam.routes = [{dst: "10.97.0.0/16", mtu: 1300, advmss: 1260, priority: 50}]'
+NSR=$(pod rattr)
+cni ADD ra-1 "$NSR" eth0 "$W/rattr.json"
+t_check "route attributes are in the 1.1.0 result" eval 'added 1.1.0 && jq -e \
+	".routes | map(select(.dst == \"10.97.0.0/16\"))[0] | .mtu == 1300 and .advmss == 1260 and .priority == 50" <<<"$OUT"'
+t_check "... and on the pod's route in the kernel" bash -c \
+	"ip -n vnsa-rattr route show 10.97.0.0/16 | grep -q 'via 169.254.1.1 dev eth0 .*metric 50 .*mtu 1300 advmss 1260'"
+cni DEL ra-1 "$NSR" eth0 "$W/rattr.json"
+conf "$W/rattr10.json" 1.0.0 '.ipam.routes = [{dst: "10.97.0.0/16", mtu: 1300}]'
+cni ADD ra-2 "$NSR" eth0 "$W/rattr10.json"
+t_check "a 1.0.0 result carries no route attributes" eval 'added 1.0.0 && jq -e \
+	"[.routes[] | has(\"mtu\")] | any | not" <<<"$OUT"'
+cni DEL ra-2 "$NSR" eth0 "$W/rattr10.json"
+for f in table scope; do
+	conf "$W/rattr-$f.json" 1.1.0 ".ipam.routes = [{dst: \"10.97.0.0/16\", $f: 100}]"
+	cni ADD ra-3 "$NSR" eth0 "$W/rattr-$f.json"
+	t_check "route $f: code 2 naming the field" failed 2 1.1.0 "\"$f\""
+done
+t_check "... leaving nothing" test -z "$(host_links)$(records)"
+
 # --- conflists run by cni-test as a runtime: prevResult, capabilities
 ct() { "$CT" exec-in $NODE -- "$CT" "$@" --cache-dir "$W/cache" --cni-path "$VN_BUILD:/usr/lib/cni"; }
 jq -n --arg d "$DATA" '{cniVersion: "1.0.0", name: "vnsa-chain", plugins: [

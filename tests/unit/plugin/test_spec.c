@@ -1,7 +1,8 @@
 /* Unit tests: what the CNI spec (0.3.0 to 1.1.0) and libcni's conventions
  * ask of the plugin's input and output: the verbs of each version, the
  * VERSION answer, GC's list of valid attachments, CNI_ARGS with and
- * unknown keys ignored, interface names, a delegated IPAM plugin's routes. */
+ * unknown keys ignored, interface names, a delegated IPAM plugin's routes,
+ * 1.1.0's route attributes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -248,6 +249,56 @@ static void ipam_result_routes(void **state)
 	json_decref(bad);
 }
 
+/* 1.1.0's route attributes: mtu, advmss and priority are read (from the
+ * config and from an IPAM result) and reported from 1.1.0 on; table and
+ * scope are refused as unsupported fields. */
+static void route_attributes(void **state)
+{
+	static const char *conf =
+		"{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"type\":\"veilnet\",\"ipam\":{"
+		"\"ranges\":[[{\"subnet\":\"10.1.0.0/24\"}]],\"routes\":[{\"dst\":\"10.96.0.0/12\","
+		"\"mtu\":1300,\"advmss\":1260,\"priority\":7},{\"dst\":\"10.97.0.0/16\"}]}}";
+	static const char *table =
+		"{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"type\":\"veilnet\",\"ipam\":{"
+		"\"ranges\":[[{\"subnet\":\"10.1.0.0/24\"}]],\"routes\":[{\"dst\":\"10.96.0.0/12\","
+		"\"table\":100}]}}";
+	json_t *ipam = json_loads("{\"routes\":[{\"dst\":\"10.96.0.0/12\",\"scope\":253}]}", 0,
+				  NULL);
+	struct add_result r = { .host_ifname = "vnh", .pod_ifname = "eth0", .sandbox = "/x",
+				.n_routes = 1 };
+	struct plugin_config c;
+	struct vn_err e = { 0 };
+	json_t *out, *route;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(config_parse(conf, strlen(conf), &c, &e), 0);
+	assert_int_equal(c.routes[0].mtu, 1300);
+	assert_int_equal(c.routes[0].advmss, 1260);
+	assert_int_equal(c.routes[0].priority, 7);
+	assert_int_equal(c.routes[1].mtu + c.routes[1].advmss + c.routes[1].priority, 0);
+	r.routes[0] = c.routes[0];
+	config_free(&c);
+	assert_int_equal(config_parse(table, strlen(table), &c, &e), -1);
+	assert_int_equal(e.code, VN_E_UNSUPPORTED);
+	assert_non_null(strstr(e.details, "ipam.routes[0]: field \"table\""));
+	config_free(&c);
+	assert_int_equal(result_ipam_routes(ipam, r.routes + 1, 1, &n, &e), -1);
+	assert_int_equal(e.code, VN_E_UNSUPPORTED);
+	out = result_build(&r, CNI_V110, NULL);
+	route = json_array_get(json_object_get(out, "routes"), 0);
+	assert_int_equal(json_integer_value(json_object_get(route, "mtu")), 1300);
+	assert_int_equal(json_integer_value(json_object_get(route, "advmss")), 1260);
+	assert_int_equal(json_integer_value(json_object_get(route, "priority")), 7);
+	json_decref(out);
+	out = result_build(&r, CNI_V100, NULL);
+	route = json_array_get(json_object_get(out, "routes"), 0);
+	assert_non_null(route);
+	assert_null(json_object_get(route, "mtu"));	/* 1.0.0 routes have no attributes */
+	json_decref(out);
+	json_decref(ipam);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +310,7 @@ int main(void)
 		cmocka_unit_test(env_status_gc),
 		cmocka_unit_test(env_ifname_template),
 		cmocka_unit_test(ipam_result_routes),
+		cmocka_unit_test(route_attributes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
