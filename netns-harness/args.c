@@ -50,7 +50,9 @@ static const struct opt_def opts[] = {
 	S("--conf", conf), S("--netns", netns), S("--netns-create", netns_create),
 	S("--container-id", container_id), S("--ifname", ifname), S("--args", cni_args),
 	S("--cni-path", cni_path), S("--prev", prev), S("--cache-dir", cache_dir),
-	S("--runtime-config", runtime_config), S("--valid", valid),
+	S("--runtime-config", runtime_config), S("--valid", valid), S("--k8s-pod", k8s_pod),
+	S("--pod-uid", pod_uid), F("--no-teardown", no_teardown), F("--verbose", verbose),
+	F("-v", verbose),
 	S("--labels", labels), S("--ports", ports), S("--plugin", plugin),
 	S("--plugin-conf", plugin_conf), S("--ref", ref_conf), S("--name", label),
 	S("--ref-name", ref_label), S("--netns-prefix", netns_prefix),
@@ -177,6 +179,13 @@ static int check_cni_op(struct cnt_opts *o, struct vn_err *e)
 		return bad(e, "%s", "--netns and --netns-create exclude each other");
 	if (o->netns_create && (!*o->netns_create || strchr(o->netns_create, '/')))
 		return bad(e, "--netns-create wants a plain name, not '%s'", o->netns_create);
+	if (o->pod_uid && !o->k8s_pod)
+		return bad(e, "%s", "--pod-uid needs --k8s-pod NS/POD");
+	if (o->k8s_pod) {
+		char ns[64], pod[64];
+
+		return cnt_split_pod(o->k8s_pod, ns, sizeof(ns), pod, sizeof(pod), e);
+	}
 	return 0;
 }
 
@@ -272,8 +281,10 @@ void cnt_usage(FILE *f)
 "  cni-test add|check|del|status|gc|version --conf FILE [--netns PATH | --netns-create NAME]\n"
 "           [--container-id ID] [--ifname eth0] [--args 'K=V;K=V'] [--cni-path DIR:DIR]\n"
 "           [--prev FILE] [--cache-dir DIR] [--runtime-config JSON] [--valid CID:IF,...]\n"
+"           [--k8s-pod NS/POD [--pod-uid UID]] [--no-teardown] [--verbose]\n"
 "      runs the network's plugins like a runtime; prints the plugin's output and\n"
-"      exits with its status (125: cni-test itself failed)\n"
+"      exits with its status (125: cni-test itself failed). A failed ADD is\n"
+"      followed by a DEL of the chain unless --no-teardown\n"
 "  cni-test exec-in NETNS -- CMD...\n"
 "  cni-test cluster create NAME --nodes N [--plugin PATH] [--plugin-conf JSON]\n"
 "           [--no-routes] [--ipv4-only]\n"

@@ -40,6 +40,10 @@ struct cnt_opts {
 	const char *cache_dir;		/* --cache-dir, results/ lives under it */
 	const char *runtime_config;	/* --runtime-config JSON object */
 	const char *valid;		/* --valid CID:IF,... for GC */
+	const char *k8s_pod;		/* --k8s-pod NS/POD: CNI_ARGS as kubelet's */
+	const char *pod_uid;		/* --pod-uid: its K8S_POD_UID */
+	bool no_teardown;		/* --no-teardown: no DEL after a failed ADD */
+	bool verbose;			/* --verbose, -v: say what happens, on stderr */
 	/* clusters */
 	const char *cluster;		/* NAME */
 	const char *node;		/* NODE */

@@ -88,7 +88,7 @@ static void pod_name(const struct bench *b, unsigned int i, char *buf, size_t le
 /* Runs op for pod i of net; stores the sample. */
 static void one_op(struct bench *b, const struct cnt_net *net, enum cnt_cmd op, unsigned int i)
 {
-	char cid[64], netns[PATH_MAX], args[320];
+	char cid[64], netns[PATH_MAX], args[320], uid[40];
 	struct cnt_out out = {0};
 	struct vn_err e;
 	struct cnt_rt rt;
@@ -96,8 +96,8 @@ static void one_op(struct bench *b, const struct cnt_net *net, enum cnt_cmd op, 
 	pod_name(b, i, cid, sizeof(cid));
 	snprintf(netns, sizeof(netns), "%s/%s", CNT_NETNS_DIR, cid);
 	/* CNI_ARGS as kubelet passes them for a pod sandbox. */
-	snprintf(args, sizeof(args), "IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME=%s;"
-		 "K8S_POD_INFRA_CONTAINER_ID=%s;K8S_POD_UID=00000000-0000-4000-8000-%012u", cid, cid, i);
+	snprintf(uid, sizeof(uid), "00000000-0000-4000-8000-%012u", i);
+	cnt_k8s_args(args, sizeof(args), "bench", cid, cid, uid);
 	rt = (struct cnt_rt){.cid = cid, .netns = netns, .ifname = "eth0", .cni_args = args,
 			     .cni_path = b->cni_path, .cache_dir = b->cache};
 	if (cnt_run(op, net, &rt, &out, &e)) {

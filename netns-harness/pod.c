@@ -32,15 +32,17 @@ static int pod_op_init(struct pod_op *p, const json_t *st, const json_t *rec,
 {
 	const char *netns = json_string_value(json_object_get(rec, "netns"));
 	const char *cid = json_string_value(json_object_get(rec, "containerId"));
+	char uid[40];
 
 	memset(p, 0, sizeof(*p));
 	if (cnt_net_load(node->conflist, &p->net, e) ||
 	    cnt_ns_path(netns, p->netns_path, sizeof(p->netns_path), e))
 		return -1;
-	snprintf(p->args, sizeof(p->args),
-		 "IgnoreUnknown=1;K8S_POD_NAMESPACE=%s;K8S_POD_NAME=%s;K8S_POD_INFRA_CONTAINER_ID=%s",
-		 json_string_value(json_object_get(rec, "namespace")),
-		 json_string_value(json_object_get(rec, "name")), cid);
+	cnt_pod_uid(uid, sizeof(uid), cid);	/* the same for ADD and DEL */
+	if (cnt_k8s_args(p->args, sizeof(p->args),
+			 json_string_value(json_object_get(rec, "namespace")),
+			 json_string_value(json_object_get(rec, "name")), cid, uid))
+		return vn_errf(e, VN_E_INVALID, "invalid arguments", "CNI_ARGS too long");
 	p->rt.cid = cid;
 	p->rt.netns = p->netns_path;
 	p->rt.ifname = json_string_value(json_object_get(rec, "ifname"));

@@ -13,6 +13,7 @@
 #include <veilnet/file.h>
 #include <veilnet/json.h>
 #include "cache.h"
+#include "result.h"
 #include "run.h"
 
 extern char **environ;
@@ -182,19 +183,20 @@ void cnt_out_free(struct cnt_out *o)
 	memset(o, 0, sizeof(*o));
 }
 
-/* Runs plugin i of n with command and the given stdin config. */
-static int run_plugin(const char *command, const struct cnt_net *n, size_t i,
-		      const json_t *conf, const struct cnt_rt *rt, struct cnt_out *o,
-		      struct vn_err *e)
+/* Runs the plugin of type with command and the stdin config conf: looked
+ * up in cni_path, with the environment of env_rt. */
+static int run_type(const char *command, const char *type, const char *cni_path,
+		    const json_t *conf, const struct cnt_rt *env_rt, struct cnt_out *o,
+		    struct vn_err *e)
 {
 	char path[PATH_MAX], *text, **env;
 	int rc;
 
-	o->type = cnt_net_type(n, i);
-	if (cnt_find_plugin(o->type, rt->cni_path, path, sizeof(path), e))
+	o->type = type;
+	if (cnt_find_plugin(type, cni_path, path, sizeof(path), e))
 		return -1;
 	text = json_dumps(conf, JSON_COMPACT);
-	env = cnt_env_build(command, rt);
+	env = cnt_env_build(command, env_rt);
 	if (!text || !env) {
 		free(text);
 		cnt_env_free(env);
@@ -206,7 +208,8 @@ static int run_plugin(const char *command, const struct cnt_net *n, size_t i,
 	return rc;
 }
 
-/* Builds plugin i's config and runs it. */
+/* Builds plugin i's config and runs it with op; rt gives the environment
+ * and runtimeConfig. */
 static int run_one(enum cnt_cmd op, const struct cnt_net *n, size_t i, const json_t *prev,
 		   const json_t *extra, const struct cnt_rt *rt, struct cnt_out *o,
 		   struct vn_err *e)
@@ -216,9 +219,16 @@ static int run_one(enum cnt_cmd op, const struct cnt_net *n, size_t i, const jso
 
 	if (!conf)
 		return -1;
-	rc = run_plugin(cnt_op_name(op), n, i, conf, rt, o, e);
+	rc = run_type(cnt_op_name(op), cnt_net_type(n, i), rt->cni_path, conf, rt, o, e);
 	json_decref(conf);
 	return rc;
+}
+
+/* The environment of GC and STATUS: libcni passes an empty RuntimeConf, so
+ * only CNI_COMMAND and CNI_PATH have values (and no runtimeConfig). */
+static struct cnt_rt network_rt(const struct cnt_rt *rt)
+{
+	return (struct cnt_rt){.cni_path = rt->cni_path};
 }
 
 static int cache_file(const struct cnt_net *n, const struct cnt_rt *rt, char *buf,
@@ -228,48 +238,77 @@ static int cache_file(const struct cnt_net *n, const struct cnt_rt *rt, char *bu
 			      rt->ifname ? rt->ifname : "", e);
 }
 
+static int cache_add(const struct cnt_net *n, const struct cnt_rt *rt, const json_t *result,
+		     struct vn_err *e)
+{
+	struct cnt_attachment a = {.cid = rt->cid ? rt->cid : "",
+				   .ifname = rt->ifname ? rt->ifname : "", .netns = rt->netns,
+				   .cni_args = rt->cni_args,
+				   .capability_args = rt->runtime_config};
+	char path[PATH_MAX];
+	json_t *entry = cnt_cache_entry(n, &a, result);
+	int rc;
+
+	if (!entry)
+		return vn_errf(e, VN_E_IO, "I/O error", "out of memory");
+	rc = cache_file(n, rt, path, sizeof(path), e);
+	if (rc == 0)
+		rc = cnt_cache_store(path, entry, e);
+	json_decref(entry);
+	if (rc)
+		vn_err_wrap(e, "failed to set network \"%s\" cached result", n->name);
+	return rc;
+}
+
 static int do_add(const struct cnt_net *n, const struct cnt_rt *rt, struct cnt_out *o,
 		  struct vn_err *e)
 {
-	char path[PATH_MAX];
-	json_t *prev = NULL, *entry;
+	json_t *prev = NULL;
 	size_t count = json_array_size(n->plugins);
-	int rc = 0;
+	int rc = cnt_attachment_check(rt->cid, n->name, rt->ifname, e);
 
 	for (size_t i = 0; i < count && rc == 0; i++) {
 		rc = run_one(CNT_ADD, n, i, prev, NULL, rt, o, e);
 		if (rc || o->status)
 			break;
 		json_decref(prev);
-		prev = vn_json_parse(o->out, o->len, "plugin result", e);
+		prev = cnt_result_decode(o->out, o->len, n->version, e);
 		if (!prev)
-			rc = vn_err_wrap(e, "plugin %s", o->type);
+			rc = vn_err_wrap(e, "plugin type=\"%s\" failed (add)", o->type);
 	}
-	if (rc == 0 && o->status == 0 && prev && rt->cache_dir) {
-		entry = cnt_cache_entry(n, rt->cid ? rt->cid : "", rt->ifname ? rt->ifname : "",
-					rt->netns, rt->cni_args, prev);
-		rc = cache_file(n, rt, path, sizeof(path), e);
-		if (rc == 0)
-			rc = cnt_cache_store(path, entry, e);
-		json_decref(entry);
-	}
+	if (rc == 0 && o->status == 0 && prev && rt->cache_dir)
+		rc = cache_add(n, rt, prev, e);
 	json_decref(prev);
 	return rc;
 }
 
-/* The prevResult for CHECK and DEL: rt->prev, else the cache (or NULL). */
-static json_t *cached_prev(const struct cnt_net *n, const struct cnt_rt *rt, struct vn_err *e)
+/* The prevResult for CHECK and DEL: rt->prev as given, else (from 0.4.0 on)
+ * the cached result converted to the network's version. Returns 0 with
+ * *prev NULL when there is none, -1 with e set for an unusable entry. */
+static int load_prev(const struct cnt_net *n, const struct cnt_rt *rt, json_t **prev,
+		     struct vn_err *e)
 {
 	char path[PATH_MAX];
+	json_t *raw;
 
+	*prev = NULL;
 	vn_err_clear(e);
-	if (rt->prev)
-		return json_incref((json_t *)rt->prev);
+	if (rt->prev) {
+		*prev = json_incref((json_t *)rt->prev);
+		return 0;
+	}
 	if (!rt->cache_dir || cnt_version_cmp(n->version, "0.4.0") < 0)
-		return NULL;
+		return 0;
 	if (cache_file(n, rt, path, sizeof(path), e))
-		return NULL;
-	return cnt_cache_result(path, e);
+		return -1;
+	raw = cnt_cache_result(path, e);
+	if (raw) {
+		*prev = cnt_result_cached(raw, n->version, e);
+		json_decref(raw);
+	}
+	if (!*prev && e->code)
+		return vn_err_wrap(e, "failed to get network \"%s\" cached result", n->name);
+	return 0;
 }
 
 static int do_check(const struct cnt_net *n, const struct cnt_rt *rt, struct cnt_out *o,
@@ -280,14 +319,12 @@ static int do_check(const struct cnt_net *n, const struct cnt_rt *rt, struct cnt
 
 	if (cnt_version_cmp(n->version, "0.4.0") < 0)
 		return vn_errf(e, VN_E_INCOMPATIBLE, "incompatible CNI version",
-			       "configuration version \"%s\" does not support CHECK", n->version);
+			       "configuration version \"%s\" does not support the CHECK command",
+			       n->version);
 	if (n->disable_check)
 		return 0;
-	prev = cached_prev(n, rt, e);
-	if (!prev)
-		return e->code ? -1 : vn_errf(e, VN_E_UNKNOWN, "no cached result",
-					      "no cached ADD result for %s/%s/%s (use --prev FILE)",
-					      n->name, rt->cid, rt->ifname);
+	if (load_prev(n, rt, &prev, e))
+		return -1;
 	for (size_t i = 0; i < json_array_size(n->plugins); i++) {
 		rc = run_one(CNT_CHECK, n, i, prev, NULL, rt, o, e);
 		if (rc || o->status)
@@ -301,104 +338,282 @@ static int do_del(const struct cnt_net *n, const struct cnt_rt *rt, struct cnt_o
 		  struct vn_err *e)
 {
 	char path[PATH_MAX];
-	json_t *prev = cached_prev(n, rt, e);
+	bool have_path = rt->cache_dir && cache_file(n, rt, path, sizeof(path), e) == 0;
+	json_t *prev;
 	int rc = 0;
 
-	if (!prev && e->code)
-		return -1;
+	if (load_prev(n, rt, &prev, e)) {
+		/* libcni drops an unusable entry and deletes without it */
+		if (have_path)
+			unlink(path);
+		vn_err_clear(e);
+	}
 	for (size_t i = json_array_size(n->plugins); i-- > 0;) {
 		rc = run_one(CNT_DEL, n, i, prev, NULL, rt, o, e);
 		if (rc || o->status)
 			break;
 	}
 	json_decref(prev);
-	if (rc == 0 && o->status == 0 && rt->cache_dir &&
-	    cache_file(n, rt, path, sizeof(path), e) == 0)
+	if (rc == 0 && o->status == 0 && have_path)
 		unlink(path);
 	return rc;
+}
+
+int cnt_teardown(const struct cnt_net *n, const struct cnt_rt *rt, struct cnt_out *o,
+		 struct vn_err *e)
+{
+	struct cnt_rt t = *rt;
+
+	t.prev = NULL;
+	return do_del(n, &t, o, e);
+}
+
+/* The first failure of an operation that goes on after failures (GC). */
+struct first_fail {
+	int status;		/* the first failing plugin's status, or 0 */
+	char *out;		/* and its output (owned) */
+	size_t len;
+	const char *type;
+	bool own;		/* cni-test failed somewhere */
+	struct vn_err e;	/* the first of those */
+};
+
+static void note_fail(struct first_fail *f, int rc, const struct cnt_out *o,
+		      const struct vn_err *e)
+{
+	if (rc && !f->own) {
+		f->own = true;
+		f->e = *e;
+	}
+	if (rc == 0 && o->status && !f->status && (f->out = malloc(o->len + 1))) {
+		memcpy(f->out, o->out, o->len + 1);
+		f->len = o->len;
+		f->status = o->status;
+		f->type = o->type;
+	}
+}
+
+/* Puts the first failure into o / e. Returns what do_gc returns. */
+static int report_fail(struct first_fail *f, struct cnt_out *o, struct vn_err *e)
+{
+	if (f->status) {
+		free(o->out);
+		o->out = f->out;
+		o->len = f->len;
+		o->status = f->status;
+		o->type = f->type;
+		return 0;
+	}
+	if (f->own) {
+		*e = f->e;
+		return -1;
+	}
+	return 0;
+}
+
+/* True if valid (a valid-attachments array) holds cid/ifname. */
+static bool is_valid(const json_t *valid, const char *cid, const char *ifname)
+{
+	json_t *a;
+	size_t i;
+
+	json_array_foreach(valid, i, a) {
+		const char *c = json_string_value(json_object_get(a, "containerID"));
+		const char *f = json_string_value(json_object_get(a, "ifname"));
+
+		if (c && f && !strcmp(c, cid) && !strcmp(f, ifname))
+			return true;
+	}
+	return false;
+}
+
+/* GC's first part: DEL of every cached attachment that is not valid, with
+ * the runtime config the cache recorded for it. */
+static void gc_stale(const struct cnt_net *n, const struct cnt_rt *rt, const json_t *valid,
+		     struct cnt_out *o, struct first_fail *f)
+{
+	json_t *entries, *it;
+	struct vn_err e = {0};
+	size_t i;
+
+	entries = cnt_cache_entries(rt->cache_dir, n->name, &e);
+	if (!entries) {
+		note_fail(f, -1, o, &e);
+		return;
+	}
+	json_array_foreach(entries, i, it) {
+		const char *cid = json_string_value(json_object_get(it, "containerId"));
+		const char *ifname = json_string_value(json_object_get(it, "ifName"));
+		const char *netns = json_string_value(json_object_get(it, "netns"));
+		char *args = cnt_cni_args_join(json_object_get(it, "cniArgs"));
+		json_t *caps = json_object_get(it, "capabilityArgs");
+		struct cnt_rt d = {.cid = cid, .netns = netns ? netns : "", .ifname = ifname,
+				   .cni_args = args ? args : "", .cni_path = rt->cni_path,
+				   .cache_dir = rt->cache_dir,
+				   .runtime_config = json_is_object(caps) ? caps : NULL};
+
+		if (!is_valid(valid, cid, ifname)) {
+			int rc = do_del(n, &d, o, &e);
+
+			if (rc == 0 && o->status)
+				fprintf(stderr, "cni-test: GC: DEL of stale attachment %s %s: "
+					"plugin %s exited with status %d\n", cid, ifname, o->type,
+					o->status);
+			note_fail(f, rc, o, &e);
+		}
+		free(args);
+	}
+	json_decref(entries);
 }
 
 static int do_gc(const struct cnt_net *n, const struct cnt_rt *rt, struct cnt_out *o,
 		 struct vn_err *e)
 {
+	struct cnt_rt blank = network_rt(rt);
+	struct first_fail f = {0};
 	json_t *valid, *extra;
-	int rc = 0, first_status = 0;
-	char *first_out = NULL;
 
-	if (cnt_version_cmp(n->version, "1.1.0") < 0 || n->disable_gc)
+	if (n->disable_gc)
 		return 0;
 	valid = rt->valid ? json_incref((json_t *)rt->valid)
-			  : cnt_cache_attachments(rt->cache_dir ? rt->cache_dir : "", n->name, e);
+			  : rt->cache_dir ? cnt_cache_attachments(rt->cache_dir, n->name, e)
+					  : json_array();
 	if (!valid)
 		return -1;
-	extra = json_pack("{s:o}", "cni.dev/valid-attachments", valid);
-	for (size_t i = 0; i < json_array_size(n->plugins) && rc == 0; i++) {
-		rc = run_one(CNT_GC, n, i, NULL, extra, rt, o, e);
-		if (rc == 0 && o->status && !first_status) {
-			first_status = o->status;
-			first_out = strdup(o->out);
-		}
-	}
+	if (rt->cache_dir)
+		gc_stale(n, rt, valid, o, &f);
+	extra = json_pack("{s:O, s:O}", "cni.dev/valid-attachments", valid, "cni.dev/attachments",
+			  valid);
+	for (size_t i = 0; i < json_array_size(n->plugins) &&
+			   cnt_version_cmp(n->version, "1.1.0") >= 0; i++)
+		note_fail(&f, run_one(CNT_GC, n, i, NULL, extra, &blank, o, e), o, e);
 	json_decref(extra);
-	if (first_status && first_out) {
-		free(o->out);
-		o->out = first_out;
-		o->len = strlen(first_out);
-		o->status = first_status;
-	} else {
-		free(first_out);
-	}
-	return rc;
+	json_decref(valid);
+	return report_fail(&f, o, e);
 }
 
 static int do_status(const struct cnt_net *n, const struct cnt_rt *rt, struct cnt_out *o,
 		     struct vn_err *e)
 {
+	struct cnt_rt blank = network_rt(rt);
 	int rc = 0;
 
 	if (cnt_version_cmp(n->version, "1.1.0") < 0)
 		return 0;
 	for (size_t i = 0; i < json_array_size(n->plugins); i++) {
-		rc = run_one(CNT_STATUS, n, i, NULL, NULL, rt, o, e);
+		rc = run_one(CNT_STATUS, n, i, NULL, NULL, &blank, o, e);
 		if (rc || o->status)
 			break;
 	}
 	return rc;
 }
 
-/* Appends src to the growing buffer *acc. */
+/* Appends src (and a newline if it lacks one) to the growing buffer *acc. */
 static int append(char **acc, size_t *acc_len, const char *src, size_t len)
 {
-	char *grown = realloc(*acc, *acc_len + len + 1);
+	bool nl = len && src[len - 1] != '\n';
+	char *grown = realloc(*acc, *acc_len + len + 2);
 
 	if (!grown)
 		return -1;
 	memcpy(grown + *acc_len, src, len);
 	*acc_len += len;
+	if (nl)
+		grown[(*acc_len)++] = '\n';
 	grown[*acc_len] = '\0';
 	*acc = grown;
 	return 0;
 }
 
+/* A VERSION failure that means "a plugin from before VERSION existed". */
+static bool unknown_version_cmd(const struct cnt_out *o)
+{
+	json_t *err = json_loadb(o->out, o->len, 0, NULL);
+	const char *msg = json_string_value(json_object_get(err, "msg"));
+	bool yes = msg && !strcmp(msg, "unknown CNI_COMMAND: VERSION");
+
+	json_decref(err);
+	return yes;
+}
+
+/* Decodes a VERSION answer like libcni's PluginDecoder and checks that it
+ * lists version. Returns 0, or -1 with e set. */
+static int check_supported(const struct cnt_out *o, const char *type, const char *version,
+			   struct vn_err *e)
+{
+	json_t *info = vn_json_parse(o->out, o->len, "version info", e), *list, *v;
+	const char *cv;
+	bool found = false;
+	size_t i;
+
+	if (!info)
+		return vn_err_wrap(e, "plugin %s: decoding version info", type);
+	cv = json_string_value(json_object_get(info, "cniVersion"));
+	list = json_object_get(info, "supportedVersions");
+	if (!cv || !*cv) {
+		json_decref(info);
+		return vn_errf(e, VN_E_DECODE, "decoding failure", "plugin %s: decoding version "
+			       "info: missing field cniVersion", type);
+	}
+	if (json_array_size(list) == 0 && strcmp(cv, "0.2.0")) {
+		json_decref(info);
+		return vn_errf(e, VN_E_DECODE, "decoding failure", "plugin %s: decoding version "
+			       "info: missing field supportedVersions", type);
+	}
+	json_array_foreach(list, i, v)
+		found |= json_is_string(v) && !strcmp(json_string_value(v), version);
+	if (json_array_size(list) == 0)	/* a 0.2.0 plugin: 0.1.0 and 0.2.0 */
+		found = !strcmp(version, "0.1.0") || !strcmp(version, "0.2.0");
+	json_decref(info);
+	if (found)
+		return 0;
+	return vn_errf(e, VN_E_INCOMPATIBLE, "incompatible CNI versions",
+		       "plugin %s does not support config version \"%s\"", type, version);
+}
+
+/* VERSION of plugin i as libcni's GetVersionInfo runs it; then the check of
+ * ValidateNetworkList. Returns 0 (o->status set if the plugin failed), or
+ * -1 with e set. */
+static int version_one(const struct cnt_net *n, size_t i, const struct cnt_rt *rt,
+		       struct cnt_out *o, struct vn_err *e)
+{
+	struct cnt_rt dummy = {.netns = "dummy", .ifname = "dummy", .cni_path = "dummy"};
+	json_t *conf = json_pack("{s:s}", "cniVersion", CNT_SPEC_VERSION);
+	const char *type = cnt_net_type(n, i);
+	int rc = run_type("VERSION", type, rt->cni_path, conf, &dummy, o, e);
+
+	json_decref(conf);
+	if (rc || (o->status && !unknown_version_cmd(o)))
+		return rc;
+	if (o->status) {	/* supports 0.1.0 only */
+		o->status = 0;
+		if (!strcmp(n->version, "0.1.0"))
+			return 0;
+		return vn_errf(e, VN_E_INCOMPATIBLE, "incompatible CNI versions",
+			       "plugin %s does not support config version \"%s\"", type, n->version);
+	}
+	return check_supported(o, type, n->version, e);
+}
+
 static int do_version(const struct cnt_net *n, const struct cnt_rt *rt, struct cnt_out *o,
 		      struct vn_err *e)
 {
-	json_t *conf = json_pack("{s:s}", "cniVersion", n->version);
 	char *acc = NULL;
 	size_t acc_len = 0;
 	int rc = 0;
 
 	for (size_t i = 0; i < json_array_size(n->plugins); i++) {
-		rc = run_plugin("VERSION", n, i, conf, rt, o, e);
-		if (rc == 0 && append(&acc, &acc_len, o->out, o->len))
-			rc = vn_errf(e, VN_E_IO, "I/O error", "out of memory");
+		rc = version_one(n, i, rt, o, e);
 		if (rc || o->status)
 			break;
+		if (append(&acc, &acc_len, o->out, o->len)) {
+			rc = vn_errf(e, VN_E_IO, "I/O error", "out of memory");
+			break;
+		}
 	}
-	json_decref(conf);
 	if (rc == 0 && o->status == 0) {
 		free(o->out);
-		o->out = acc;
+		o->out = acc ? acc : strdup("");
 		o->len = acc_len;
 	} else {
 		free(acc);

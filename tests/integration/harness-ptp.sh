@@ -103,6 +103,18 @@ else
 fi
 t_check_not "failed ADD removes the netns it created" test -e /var/run/netns/vnh-ptp-c
 
+# a plugin that fails after its IPAM succeeded must undo the reservation
+# itself: --no-teardown keeps cni-test's DEL from hiding what it left
+ip netns add vnh-ptp-e
+ip -n vnh-ptp-e link add eth0 type veth peer name peer0	# ptp cannot make its eth0 there
+res=$(ct add --conf "$W/ptp.conflist" --netns /var/run/netns/vnh-ptp-e --no-teardown 2>/dev/null)
+rc=$?
+t_check "ADD into a netns that already has eth0 fails with ptp's error" \
+	eval '((rc != 0 && rc != 125)) && jq -e ".code > 0" <<<"$res"'
+t_check "ptp released host-local's address by itself" bash -c "! ls '$W/ipam/vnh-ptp' | grep -q '^10\.'"
+t_check "... and left no veth in the node" bash -c "! ip -n $NODE -o link show type veth | grep -q ."
+ip netns del vnh-ptp-e
+
 # cni-test's own failures exit 125
 jq '.plugins[0].type = "no-such-plugin"' "$W/ptp.conflist" >"$W/missing.conflist"
 "$CT" add --conf "$W/missing.conflist" --netns /nonexistent --cni-path /usr/lib/cni >/dev/null 2>&1

@@ -51,8 +51,11 @@ t_check "CHECK" ct check --conf "$W/vn.conflist" --netns-create vnh-vn-a
 t_check "STATUS" ct status --conf "$W/vn.conflist"
 t_check "GC with the cached attachment keeps the pod" ct gc --conf "$W/vn.conflist"
 t_check "the pod's link survived GC" ip -n $NODE link show "$host"
+# the runtime loses track of the pod (its cache entry goes): a leak that
+# only the plugin's own GC can find (a cached one would get a DEL first)
+rm "$W/cache/results/vnh-vn-vnh-vn-a-eth0"
 t_check "GC with no valid attachment" ct gc --conf "$W/vn.conflist" --valid ""
-t_check_not "removes the leaked link" ip -n $NODE link show "$host"
+t_check_not "veilnet's GC removes the leaked link" ip -n $NODE link show "$host"
 t_check "DEL" ct del --conf "$W/vn.conflist" --netns-create vnh-vn-a
 t_check_not "the netns is gone" test -e /var/run/netns/vnh-vn-a
 t_check "no reservation left" bash -c "! ls '$W/ipam' | grep -q '10\.250\.2\.'"

@@ -87,6 +87,9 @@ pod() {
 }
 
 has_records() { [[ -n $(records) ]]; }
+# nothing_left: no veilnet host link and no reservation (a function, so
+# that wait_until evaluates it anew each time)
+nothing_left() { test -z "$(host_links)$(records)"; }
 host_links() { ip -n $NODE -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep '^vn' || true; }
 records() { ls "$DATA" 2>/dev/null | grep -E '^(ip-|vn)' || true; }
 with_prev() { jq --slurpfile r "$2" '. + {prevResult: $r[0]}' "$1" >"$3"; }
@@ -159,7 +162,7 @@ for v in $VERSIONS; do
 		t_check "STATUS $v: exit 0, no output" test "$s_rc:$s_out" = "0:"
 		t_check "GC $v: exit 0, no output" quiet
 		t_check "... and GC with no valid attachment removed the pod's link and record" \
-			wait_until test -z "$(host_links)$(records)"
+			wait_until nothing_left
 	else
 		RC=$s_rc OUT=$s_out
 		t_check "STATUS $v: refused, code 1 (STATUS came with 1.1.0)" failed 1 "$v" STATUS
@@ -174,7 +177,7 @@ for v in $VERSIONS; do
 	cni DEL "ver-$i" "$ns" eth0 "$W/cv.json"
 	t_check "DEL $v twice: exit 0, no output" quiet
 done
-t_check "nothing left after the versions" wait_until test -z "$(host_links)$(records)"
+t_check "nothing left after the versions" wait_until nothing_left
 conf "$W/log.json" 1.1.0 '. + {logFile: "stderr", logLevel: "debug"}'
 NSL=$(pod log)
 OUT=$(ip netns exec $NODE env -i CNI_COMMAND=ADD CNI_CONTAINERID=log-1 CNI_NETNS="$NSL" CNI_IFNAME=eth0 \
@@ -454,7 +457,7 @@ t_check_not "conflist CHECK of the damaged pod fails" ct check --conf "$W/chain.
 t_check "... but not with disableCheck (the runtime calls nothing)" \
 	ct check --conf "$W/nocheck.conflist" --netns-create vnsa-ch1
 t_check "conflist DEL" ct del --conf "$W/chain.conflist" --netns-create vnsa-ch1
-t_check "... leaves no link and no reservation" wait_until test -z "$(host_links)$(records)"
+t_check "... leaves no link and no reservation" wait_until nothing_left
 
 jq -n --arg d "$DATA" '{cniVersion: "1.1.0", cniVersions: ["0.4.0", "1.0.0", "1.1.0"], name: "vnsa-v11",
 	plugins: [{type: "veilnet", ipam: {ranges: [[{subnet: "10.70.0.0/24"}]], dataDir: $d}}]}' >"$W/v11.conflist"
@@ -467,5 +470,5 @@ jq '.disableGC = true' "$W/v11.conflist" >"$W/nogc.conflist"
 t_check "... with disableGC, a GC with no valid attachment removes nothing" \
 	eval 'ct gc --conf "$W/nogc.conflist" --valid "" && has_records'
 t_check "... DEL" ct del --conf "$W/v11.conflist" --netns-create vnsa-ch2
-t_check "nothing left at the end" wait_until test -z "$(host_links)$(records)"
+t_check "nothing left at the end" wait_until nothing_left
 t_done

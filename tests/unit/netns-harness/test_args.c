@@ -33,6 +33,26 @@ static void cni_op_with_every_option(void **state)
 	assert_string_equal(o.runtime_config, "{}");
 }
 
+static void runtime_options(void **state)
+{
+	char *argv[] = {"cni-test", "add", "--conf", "c", "--k8s-pod", "ns1/web", "--pod-uid=u-1",
+			"--no-teardown", "-v", NULL};
+	char *verbose[] = {"cni-test", "gc", "--conf", "c", "--verbose", NULL};
+	struct cnt_opts o;
+	struct vn_err e = {0};
+
+	(void)state;
+	assert_int_equal(cnt_args_parse(ARGC(argv), argv, &o, &e), 0);
+	assert_string_equal(o.k8s_pod, "ns1/web");
+	assert_string_equal(o.pod_uid, "u-1");
+	assert_true(o.no_teardown);
+	assert_true(o.verbose);
+	assert_int_equal(cnt_args_parse(ARGC(verbose), verbose, &o, &e), 0);
+	assert_true(o.verbose);
+	assert_false(o.no_teardown);
+	assert_null(o.k8s_pod);
+}
+
 static void defaults_and_empty_netns(void **state)
 {
 	char *argv[] = {"cni-test", "del", "--conf", "c", "--netns", "", NULL};
@@ -64,8 +84,13 @@ static void bad_command_lines(void **state)
 	char *few_pos[] = {"cni-test", "pod", "add", "c1", "n1", NULL};
 	char *unknown_cmd[] = {"cni-test", "frobnicate", NULL};
 	char *flag_value[] = {"cni-test", "pod", "list", "c1", "--json=1", NULL};
+	char *uid_alone[] = {"cni-test", "add", "--conf", "c", "--pod-uid", "u", NULL};
+	char *bad_pod[] = {"cni-test", "add", "--conf", "c", "--k8s-pod", "web", NULL};
+	char *bad_pod2[] = {"cni-test", "add", "--conf", "c", "--k8s-pod", "NS/web", NULL};
+	char *teardown_value[] = {"cni-test", "add", "--conf", "c", "--no-teardown=1", NULL};
 	char **cases[] = {no_conf, both_ns, slash_ns, unknown, no_value, extra_pos, nodes0,
-			  nodes_nan, no_cmd, empty_cmd, few_pos, unknown_cmd, flag_value};
+			  nodes_nan, no_cmd, empty_cmd, few_pos, unknown_cmd, flag_value, uid_alone,
+			  bad_pod, bad_pod2, teardown_value};
 	struct cnt_opts o;
 
 	(void)state;
@@ -187,6 +212,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cni_op_with_every_option),
+		cmocka_unit_test(runtime_options),
 		cmocka_unit_test(defaults_and_empty_netns),
 		cmocka_unit_test(bad_command_lines),
 		cmocka_unit_test(cluster_commands),

@@ -53,6 +53,30 @@ static void conflist_and_single_conf(void **state)
 	assert_int_equal(parse("{\"cniVersion\":\"1.0.0\",\"name\":\"x\",\"disableCheck\":true,"
 			       "\"plugins\":[{\"type\":\"a\"}]}", &n), 0);
 	assert_true(n.disable_check);
+	/* a .conflist is cached as its own text */
+	assert_int_equal(n.len, strlen("{\"cniVersion\":\"1.0.0\",\"name\":\"x\",\"disableCheck\":true,"
+				       "\"plugins\":[{\"type\":\"a\"}]}"));
+	assert_non_null(strstr(n.bytes, "\"disableCheck\":true,"));
+	cnt_net_free(&n);
+
+	/* libcni reads disableCheck/disableGC from strings too, in any case */
+	assert_int_equal(parse("{\"cniVersion\":\"1.1.0\",\"name\":\"x\",\"disableCheck\":\"TRUE\","
+			       "\"disableGC\":\"false\",\"plugins\":[{\"type\":\"a\"}]}", &n), 0);
+	assert_true(n.disable_check);
+	assert_false(n.disable_gc);
+	cnt_net_free(&n);
+
+	/* cniVersions: the highest up to 1.1.0; no cniVersion needed then */
+	assert_int_equal(parse("{\"cniVersions\":[\"0.4.0\",\"1.1.0\",\"2.0.0\"],\"name\":\"x\","
+			       "\"plugins\":[{\"type\":\"a\"}]}", &n), 0);
+	assert_string_equal(n.version, "1.1.0");
+	assert_int_equal(json_array_size(n.versions), 3);
+	cnt_net_free(&n);
+
+	/* a .conf is cached as libcni's ConfListFromConf makes it: keys sorted */
+	assert_int_equal(parse("{\"type\":\"ptp\",\"name\":\"one\",\"cniVersion\":\"0.4.0\"}", &n), 0);
+	assert_string_equal(n.bytes, "{\"cniVersion\":\"0.4.0\",\"name\":\"one\",\"plugins\":"
+				     "[{\"cniVersion\":\"0.4.0\",\"name\":\"one\",\"type\":\"ptp\"}]}");
 	cnt_net_free(&n);
 }
 
@@ -68,6 +92,14 @@ static void bad_configs(void **state)
 		"{\"cniVersion\":\"1.0.0\",\"name\":\"x\",\"plugins\":[{\"type\":\"../x\"}]}",
 		"{\"cniVersion\":\"1.0.0\",\"name\":\"x\",\"plugins\":{}}",
 		"{\"cniVersion\":\"1.0.0\",\"name\":\"x\"}",			/* single, no type */
+		"{\"cniVersion\":\"1.0.0\",\"name\":\"x\",\"disableCheck\":\"yes\","
+		"\"plugins\":[{\"type\":\"a\"}]}",
+		"{\"cniVersion\":\"1.0.0\",\"name\":\"x\",\"disableGC\":1,\"plugins\":[{\"type\":\"a\"}]}",
+		"{\"cniVersion\":\"1.0.0\",\"name\":\"x\",\"plugins\":[{\"type\":\"a\","
+		"\"capabilities\":{\"ips\":\"yes\"}}]}",
+		"{\"cniVersions\":[\"2.0.0\"],\"name\":\"x\",\"plugins\":[{\"type\":\"a\"}]}",
+		"{\"cniVersion\":\"1.0.0\",\"cniVersions\":[\"1.0\",\"x\"],\"name\":\"x\","
+		"\"plugins\":[{\"type\":\"a\"}]}",
 	};
 	struct cnt_net n;
 
@@ -116,6 +148,11 @@ static void plugin_conf_injection(void **state)
 	/* the network itself is untouched */
 	assert_true(json_is_true(json_object_get(json_object_get(json_array_get(n.plugins, 1),
 								   "prevResult"), "stale")));
+	/* like libcni's InjectConf: without a prevResult or a capability to pass,
+	 * the plugin's own keys stay */
+	c = cnt_plugin_conf(&n, 1, NULL, NULL, NULL, &e);
+	assert_true(json_is_true(json_object_get(json_object_get(c, "prevResult"), "stale")));
+	json_decref(c);
 	assert_null(cnt_plugin_conf(&n, 2, NULL, NULL, NULL, &e));
 	json_decref(prev);
 	json_decref(rt);
@@ -177,12 +214,37 @@ static int remove_tmp(void **state)
 	return nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Decodes standard base64 (for checking the cached "config"). */
+static char *unbase64(const char *in)
+{
+	static const char abc[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = calloc(strlen(in) + 1, 1), *p = out;
+	unsigned int acc = 0;
+	int bits = 0;
+
+	for (; *in && *in != '='; in++) {
+		acc = acc << 6 | (unsigned int)(strchr(abc, *in) - abc);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			*p++ = (char)(acc >> bits & 0xff);
+		}
+	}
+	return out;
+}
+
 static void cache_round_trip(void **state)
 {
-	char path[512], other[512];
+	char path[512], other[512], *config;
 	struct cnt_net n, m;
 	struct vn_err e = {0};
 	json_t *res = json_pack("{s:s}", "cniVersion", "1.1.0"), *entry, *back, *att;
+	json_t *caps = json_pack("{s:[s]}", "ips", "10.0.0.9/24");
+	struct cnt_attachment a1 = {.cid = "c1", .ifname = "eth0", .netns = "/run/netns/p",
+				    .cni_args = "IgnoreUnknown=1;A=b=c", .capability_args = caps};
+	struct cnt_attachment a2 = {.cid = "c2", .ifname = "net1", .netns = "", .cni_args = ""};
+	struct cnt_attachment a3 = {.cid = "c3", .ifname = "eth0"};
 
 	(void)state;
 	assert_int_equal(parse(chain, &n), 0);
@@ -199,38 +261,63 @@ static void cache_round_trip(void **state)
 	assert_int_equal(json_array_size(att), 0);
 	json_decref(att);
 
-	entry = cnt_cache_entry(&n, "c1", "eth0", "/run/netns/p", "A=1", res);
+	/* libcni's cachedInfo: config as base64 of the list's bytes, cniArgs as
+	 * pairs, capabilityArgs, netns */
+	entry = cnt_cache_entry(&n, &a1, res);
 	assert_string_equal(json_string_value(json_object_get(entry, "kind")), "cniCacheV1");
+	assert_string_equal(json_string_value(json_object_get(entry, "containerId")), "c1");
+	assert_string_equal(json_string_value(json_object_get(entry, "ifName")), "eth0");
+	assert_string_equal(json_string_value(json_object_get(entry, "networkName")), "net1");
+	assert_string_equal(json_string_value(json_object_get(entry, "netns")), "/run/netns/p");
+	config = unbase64(json_string_value(json_object_get(entry, "config")));
+	assert_string_equal(config, chain);
+	free(config);
+	assert_string_equal(json_string_value(json_array_get(json_array_get(
+		json_object_get(entry, "cniArgs"), 1), 1)), "b=c");
+	assert_true(json_equal(json_object_get(entry, "capabilityArgs"), caps));
+	assert_true(json_equal(json_object_get(entry, "result"), res));
 	assert_int_equal(cnt_cache_store(path, entry, &e), 0);
 	json_decref(entry);
 	back = cnt_cache_result(path, &e);
 	assert_true(json_equal(back, res));
 	json_decref(back);
+	/* empty netns, CNI_ARGS and capability args are left out, as libcni does */
+	entry = cnt_cache_entry(&n, &a2, res);
+	assert_null(json_object_get(entry, "netns"));
+	assert_null(json_object_get(entry, "cniArgs"));
+	assert_null(json_object_get(entry, "capabilityArgs"));
 
 	/* another attachment of net1 and one of net2: GC of net1 sees two */
 	assert_int_equal(cnt_cache_path(other, sizeof(other), tmpdir, "net1", "c2", "net1", &e), 0);
-	entry = cnt_cache_entry(&n, "c2", "net1", "", "", res);
 	assert_int_equal(cnt_cache_store(other, entry, &e), 0);
 	json_decref(entry);
 	assert_int_equal(cnt_cache_path(other, sizeof(other), tmpdir, "net2", "c3", "eth0", &e), 0);
-	entry = cnt_cache_entry(&m, "c3", "eth0", "", "", res);
+	entry = cnt_cache_entry(&m, &a3, res);
 	assert_int_equal(cnt_cache_store(other, entry, &e), 0);
 	json_decref(entry);
 	att = cnt_cache_attachments(tmpdir, "net1", &e);
-	assert_int_equal(json_array_size(att), 2);
-	for (size_t i = 0; i < 2; i++) {
-		const char *cid = json_string_value(json_object_get(json_array_get(att, i),
-								  "containerID"));
-
-		assert_true(!strcmp(cid, "c1") || !strcmp(cid, "c2"));
-	}
+	assert_int_equal(json_array_size(att), 2);	/* in file name order */
+	assert_string_equal(json_string_value(json_object_get(json_array_get(att, 0),
+							      "containerID")), "c1");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(att, 1),
+							      "ifname")), "net1");
+	json_decref(att);
+	att = cnt_cache_entries(tmpdir, "net1", &e);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(att, 0), "netns")),
+			    "/run/netns/p");
 	json_decref(att);
 
+	/* the format before cniCacheV1: the file is the result */
+	assert_int_equal(vn_write_atomic(path, "{\"cniVersion\":\"0.4.0\"}", 22, 0600, &e), 0);
+	back = cnt_cache_result(path, &e);
+	assert_string_equal(json_string_value(json_object_get(back, "cniVersion")), "0.4.0");
+	json_decref(back);
 	/* a corrupt file is an error, not "no result" */
 	assert_int_equal(vn_write_atomic(path, "{", 1, 0600, &e), 0);
 	assert_null(cnt_cache_result(path, &e));
 	assert_int_equal(e.code, VN_E_DECODE);
 	json_decref(res);
+	json_decref(caps);
 	cnt_net_free(&n);
 	cnt_net_free(&m);
 }
@@ -266,15 +353,24 @@ static void env_has_six_vars(void **state)
 	unsetenv("CNI_STALE");
 }
 
-/* A fake plugin: appends "COMMAND type prevResult-ips" to LOG and prints a
- * result naming itself, or fails with a CNI error when its config says so. */
+/* A fake plugin: appends "COMMAND type cid ifname stdin |netns|args|" to
+ * LOG and prints a result naming itself (address 10.0.0.1 for "first",
+ * .2 for "second", .3 otherwise, and a key "by" libcni does not know).
+ * It fails every command with a CNI error (exit 3) when its config has
+ * "fail":true, only COMMAND (exit 4) with "failCOMMAND":true. VERSION
+ * answers 0.4.0, 1.0.0 and 1.1.0. */
 static const char fake[] =
 	"#!/bin/sh\n"
 	"in=$(cat)\n"
 	"type=$(basename \"$0\")\n"
-	"echo \"$CNI_COMMAND $type $CNI_CONTAINERID $CNI_IFNAME $in\" >> \"$(dirname \"$0\")/log\"\n"
+	"echo \"$CNI_COMMAND $type $CNI_CONTAINERID $CNI_IFNAME $in |$CNI_NETNS|$CNI_ARGS|\" >> \"$(dirname \"$0\")/log\"\n"
 	"case \"$in\" in *'\"fail\":true'*) echo '{\"code\":11,\"msg\":\"no\"}'; exit 3;; esac\n"
-	"echo \"{\\\"cniVersion\\\":\\\"1.1.0\\\",\\\"ips\\\":[{\\\"address\\\":\\\"10.0.0.1/32\\\"}],\\\"by\\\":\\\"$type\\\"}\"\n";
+	"case \"$in\" in *\"\\\"fail$CNI_COMMAND\\\":true\"*) echo \"{\\\"code\\\":5,\\\"msg\\\":\\\"$CNI_COMMAND failed\\\"}\"; exit 4;; esac\n"
+	"if [ \"$CNI_COMMAND\" = VERSION ]; then\n"
+	"  echo '{\"cniVersion\":\"1.1.0\",\"supportedVersions\":[\"0.4.0\",\"1.0.0\",\"1.1.0\"]}'; exit 0\n"
+	"fi\n"
+	"case $type in first) a=1;; second) a=2;; *) a=3;; esac\n"
+	"echo \"{\\\"cniVersion\\\":\\\"1.1.0\\\",\\\"ips\\\":[{\\\"address\\\":\\\"10.0.0.$a/32\\\"}],\\\"by\\\":\\\"$type\\\"}\"\n";
 
 static void write_fake(const char *name)
 {
@@ -323,8 +419,10 @@ static void chain_runs_like_a_runtime(void **state)
 	assert_non_null(p2);
 	assert_true(p1 < p2);
 	assert_true(strstr(p1, "\"prevResult\"") > p2);	/* only the second has one */
-	assert_non_null(strstr(p2, "\"prevResult\":{\"cniVersion\":\"1.1.0\","));
-	assert_non_null(strstr(p2, "\"by\":\"first\""));
+	/* the first's result as libcni decodes it: without the unknown "by" */
+	assert_non_null(strstr(p2, "\"prevResult\":{\"cniVersion\":\"1.1.0\",\"ips\":[{\"address\":"
+				   "\"10.0.0.1/32\"}]}"));
+	assert_null(strstr(p2, "\"by\":\"first\""));
 	free(log);
 	cnt_out_free(&o);
 
@@ -338,17 +436,24 @@ static void chain_runs_like_a_runtime(void **state)
 	p3 = strstr(log, "DEL second");
 	assert_true(p1 && p2 && p3 && p1 < p2 && p2 < p3);
 	assert_true(strstr(p3, "DEL first") > p3);
-	assert_non_null(strstr(p1, "\"by\":\"second\""));
-	assert_non_null(strstr(p3, "\"by\":\"second\""));
+	assert_non_null(strstr(p1, "\"prevResult\":{\"cniVersion\":\"1.1.0\",\"ips\":[{\"address\":"
+				   "\"10.0.0.2/32\"}]}"));
+	assert_non_null(strstr(p3, "\"prevResult\":{\"cniVersion\":\"1.1.0\",\"ips\":[{\"address\":"
+				   "\"10.0.0.2/32\"}]}"));
 	free(log);
 	cnt_out_free(&o);
 
-	/* the cache entry is gone after DEL: CHECK has nothing, DEL still runs */
-	assert_int_equal(cnt_run(CNT_CHECK, &n, &rt, &o, &e), -1);
-	assert_int_equal(e.code, VN_E_UNKNOWN);
+	/* the cache entry is gone after DEL: CHECK and DEL still run, as libcni
+	 * runs them, without prevResult */
+	assert_int_equal(cnt_run(CNT_CHECK, &n, &rt, &o, &e), 0);
 	assert_int_equal(cnt_run(CNT_DEL, &n, &rt, &o, &e), 0);
 	log = read_log();
-	assert_null(strstr(log, "prevResult"));
+	p1 = strstr(log, "CHECK first");
+	p2 = strstr(log, "CHECK second");
+	assert_true(p1 && p2 && p1 < p2);
+	assert_true(strstr(p1, "prevResult") > p2);	/* none for the first */
+	/* the second keeps the prevResult of its own config, as InjectConf does */
+	assert_non_null(strstr(p2, "\"prevResult\":{\"stale\":true}"));
 	free(log);
 	cnt_out_free(&o);
 	cnt_net_free(&n);
@@ -390,15 +495,25 @@ static void failure_stops_the_chain(void **state)
 	cnt_net_free(&n);
 }
 
+/* The path of network net's cache entry for ctr/eth0 in tmpdir. */
+static void entry_path(char *buf, size_t len, const char *net, const char *cid)
+{
+	struct vn_err e = {0};
+
+	assert_int_equal(cnt_cache_path(buf, len, tmpdir, net, cid, "eth0", &e), 0);
+}
+
 static void gc_status_version(void **state)
 {
 	struct cnt_net n, old;
 	struct vn_err e = {0};
 	struct cnt_out o = {0};
-	struct cnt_rt rt = {.cid = "ctr", .ifname = "eth0", .cni_path = tmpdir,
-			    .cache_dir = tmpdir};
+	json_t *caps = json_pack("{s:[s]}", "ips", "10.0.0.9/32");
+	struct cnt_rt rt = {.cid = "ctr", .netns = "/run/netns/x", .ifname = "eth0",
+			    .cni_args = "IgnoreUnknown=1;K=v", .cni_path = tmpdir,
+			    .cache_dir = tmpdir, .runtime_config = caps};
 	json_t *valid = cnt_valid_parse("keep:eth0", &e);
-	char *log;
+	char *log, *p, path[512];
 
 	(void)state;
 	write_fake("first");
@@ -406,26 +521,51 @@ static void gc_status_version(void **state)
 	assert_int_equal(parse(chain, &n), 0);
 	assert_int_equal(cnt_run(CNT_ADD, &n, &rt, &o, &e), 0);
 	free(read_log());
+	/* GC with the cached attachments valid: no DEL, GC of each plugin with
+	 * both keys libcni sets, and only CNI_COMMAND and CNI_PATH set */
 	assert_int_equal(cnt_run(CNT_GC, &n, &rt, &o, &e), 0);
 	log = read_log();
-	assert_non_null(strstr(log, "GC first"));
+	assert_null(strstr(log, "DEL"));
+	assert_non_null(strstr(log, "GC first   {"));
+	assert_non_null(strstr(log, "GC second   {"));
 	assert_non_null(strstr(log, "\"cni.dev/valid-attachments\":[{\"containerID\":\"ctr\","
 				    "\"ifname\":\"eth0\"}]"));
+	assert_non_null(strstr(log, "\"cni.dev/attachments\":[{\"containerID\":\"ctr\","
+				    "\"ifname\":\"eth0\"}]"));
+	assert_non_null(strstr(log, "} |||"));	/* no netns, no CNI_ARGS */
+	assert_null(strstr(log, "/run/netns/x"));
+	assert_null(strstr(log, "runtimeConfig"));
 	free(log);
+
+	/* GC with only "keep" valid: ctr is stale, so DEL (reverse, with its cached
+	 * result, CNI_ARGS, netns and capability args), its entry goes, then GC */
 	rt.valid = valid;
+	rt.cni_args = "";
+	rt.runtime_config = NULL;
 	assert_int_equal(cnt_run(CNT_GC, &n, &rt, &o, &e), 0);
 	log = read_log();
-	assert_non_null(strstr(log, "\"containerID\":\"keep\""));
+	p = strstr(log, "DEL second ctr eth0 {");
+	assert_non_null(p);
+	assert_true(strstr(log, "DEL first ctr eth0") > p);
+	assert_true(strstr(log, "GC first") > p);
+	assert_non_null(strstr(p, "\"prevResult\":{\"cniVersion\":\"1.1.0\""));
+	assert_non_null(strstr(p, "|/run/netns/x|IgnoreUnknown=1;K=v|"));
+	assert_non_null(strstr(strstr(log, "DEL first"), "\"runtimeConfig\":{\"ips\":[\"10.0.0.9/32\"]}"));
+	assert_non_null(strstr(strstr(log, "GC first"), "\"containerID\":\"keep\""));
 	free(log);
+	entry_path(path, sizeof(path), "net1", "ctr");
+	assert_int_equal(access(path, F_OK), -1);
+
 	assert_int_equal(cnt_run(CNT_STATUS, &n, &rt, &o, &e), 0);
 	log = read_log();
-	assert_non_null(strstr(log, "STATUS first"));
-	assert_non_null(strstr(log, "STATUS second"));
+	assert_non_null(strstr(log, "STATUS first   {"));
+	assert_non_null(strstr(log, "STATUS second   {"));
 	free(log);
+	/* VERSION as libcni's GetVersionInfo: its stdin, dummy netns/ifname/path */
 	assert_int_equal(cnt_run(CNT_VERSION, &n, &rt, &o, &e), 0);
-	assert_int_equal(o.runs, 10);
+	assert_int_equal(o.runs, 12);
 	log = read_log();
-	assert_non_null(strstr(log, "VERSION first ctr eth0 {\"cniVersion\":\"1.1.0\"}"));
+	assert_non_null(strstr(log, "VERSION first  dummy {\"cniVersion\":\"1.1.0\"} |dummy||"));
 	free(log);
 
 	/* before 1.1.0 there is no GC or STATUS, and before 0.4.0 no CHECK */
@@ -435,10 +575,121 @@ static void gc_status_version(void **state)
 	assert_int_equal(cnt_run(CNT_STATUS, &old, &rt, &o, &e), 0);
 	assert_int_equal(cnt_run(CNT_CHECK, &old, &rt, &o, &e), -1);
 	assert_int_equal(e.code, VN_E_INCOMPATIBLE);
-	assert_int_equal(o.runs, 10);
+	assert_int_equal(o.runs, 12);
 	cnt_out_free(&o);
 	json_decref(valid);
+	json_decref(caps);
 	cnt_net_free(&old);
+	cnt_net_free(&n);
+}
+
+static void teardown_after_failed_add(void **state)
+{
+	static const char failing[] =
+		"{\"cniVersion\":\"1.0.0\",\"name\":\"net4\",\"plugins\":["
+		"{\"type\":\"first\"},{\"type\":\"second\",\"failADD\":true}]}";
+	struct cnt_net n;
+	struct vn_err e = {0};
+	struct cnt_out o = {0}, d = {0};
+	json_t *prev = json_pack("{s:s}", "cniVersion", "1.0.0");
+	struct cnt_rt rt = {.cid = "ctr", .ifname = "eth0", .cni_path = tmpdir,
+			    .cache_dir = tmpdir, .prev = prev};
+	char *log, *p;
+
+	(void)state;
+	write_fake("first");
+	write_fake("second");
+	assert_int_equal(parse(failing, &n), 0);
+	assert_int_equal(cnt_run(CNT_ADD, &n, &rt, &o, &e), 0);
+	assert_int_equal(o.status, 4);
+	assert_string_equal(o.out, "{\"code\":5,\"msg\":\"ADD failed\"}\n");
+	/* the runtime's teardown: the whole chain, reverse, no prevResult
+	 * (not even an explicit one); the ADD's outcome is left alone */
+	assert_int_equal(cnt_teardown(&n, &rt, &d, &e), 0);
+	assert_int_equal(d.status, 0);
+	assert_int_equal(d.runs, 2);
+	assert_int_equal(o.status, 4);
+	log = read_log();
+	p = strstr(log, "DEL second ctr eth0");
+	assert_non_null(p);
+	assert_true(strstr(log, "ADD second") < p);
+	assert_true(strstr(log, "DEL first ctr eth0") > p);
+	assert_null(strstr(p, "prevResult"));
+	free(log);
+	cnt_out_free(&o);
+	cnt_out_free(&d);
+	json_decref(prev);
+	cnt_net_free(&n);
+}
+
+static void cache_entry_problems(void **state)
+{
+	static const char net[] =
+		"{\"cniVersion\":\"0.4.0\",\"name\":\"net5\",\"plugins\":[{\"type\":\"first\"}]}";
+	static const char cached[] =
+		"{\"kind\":\"cniCacheV1\",\"result\":{\"cniVersion\":\"1.1.0\",\"interfaces\":"
+		"[{\"name\":\"eth0\",\"mtu\":9000}],\"ips\":[{\"address\":\"fd00::2/64\"}]}}";
+	struct cnt_net n;
+	struct vn_err e = {0};
+	struct cnt_out o = {0};
+	struct cnt_rt rt = {.cid = "ctr", .ifname = "eth0", .cni_path = tmpdir,
+			    .cache_dir = tmpdir};
+	char path[512], *log;
+
+	(void)state;
+	write_fake("first");
+	assert_int_equal(parse(net, &n), 0);
+	entry_path(path, sizeof(path), "net5", "ctr");
+	*strrchr(path, '/') = '\0';
+	assert_int_equal(vn_mkdir_p(path, 0700, &e), 0);
+	entry_path(path, sizeof(path), "net5", "ctr");
+	assert_int_equal(vn_write_atomic(path, "{\"kind\":", 8, 0600, &e), 0);
+	/* CHECK fails on a corrupt entry; DEL runs without it and drops it */
+	assert_int_equal(cnt_run(CNT_CHECK, &n, &rt, &o, &e), -1);
+	assert_non_null(strstr(e.details, "failed to get network \"net5\" cached result"));
+	assert_int_equal(cnt_run(CNT_DEL, &n, &rt, &o, &e), 0);
+	assert_int_equal(o.status, 0);
+	log = read_log();
+	assert_non_null(strstr(log, "DEL first"));
+	assert_null(strstr(log, "prevResult"));
+	free(log);
+	assert_int_equal(access(path, F_OK), -1);
+
+	/* a 1.1.0 result cached for a network now at 0.4.0: converted */
+	assert_int_equal(vn_write_atomic(path, cached, strlen(cached), 0600, &e), 0);
+	assert_int_equal(cnt_run(CNT_CHECK, &n, &rt, &o, &e), 0);
+	log = read_log();
+	assert_non_null(strstr(log, "\"prevResult\":{\"cniVersion\":\"0.4.0\",\"interfaces\":"
+				    "[{\"name\":\"eth0\"}],\"ips\":[{\"address\":\"fd00::2/64\","
+				    "\"version\":\"6\"}],\"dns\":{}}"));
+	free(log);
+
+	/* ADD: libcni's checks first; a result that is not JSON is cni-test's error */
+	rt.cid = "bad id";
+	assert_int_equal(cnt_run(CNT_ADD, &n, &rt, &o, &e), -1);
+	assert_string_equal(e.msg, "invalid characters in containerID");
+	assert_int_equal(o.runs, 2);	/* the DEL and the CHECK above only */
+	cnt_out_free(&o);
+	cnt_net_free(&n);
+}
+
+static void version_negotiation(void **state)
+{
+	static const char v02[] =
+		"{\"cniVersion\":\"0.3.1\",\"name\":\"net6\",\"plugins\":[{\"type\":\"first\"}]}";
+	struct cnt_net n;
+	struct vn_err e = {0};
+	struct cnt_out o = {0};
+	struct cnt_rt rt = {.cid = "ctr", .ifname = "eth0", .cni_path = tmpdir};
+
+	(void)state;
+	write_fake("first");
+	assert_int_equal(parse(v02, &n), 0);
+	assert_int_equal(cnt_run(CNT_VERSION, &n, &rt, &o, &e), -1);
+	assert_int_equal(e.code, VN_E_INCOMPATIBLE);
+	assert_string_equal(e.details, "plugin first does not support config version \"0.3.1\"");
+	free(read_log());
+	cnt_out_free(&o);
 	cnt_net_free(&n);
 }
 
@@ -454,6 +705,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(chain_runs_like_a_runtime, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(failure_stops_the_chain, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(gc_status_version, make_tmp, remove_tmp),
+		cmocka_unit_test_setup_teardown(teardown_after_failed_add, make_tmp, remove_tmp),
+		cmocka_unit_test_setup_teardown(cache_entry_problems, make_tmp, remove_tmp),
+		cmocka_unit_test_setup_teardown(version_negotiation, make_tmp, remove_tmp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
