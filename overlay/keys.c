@@ -104,31 +104,49 @@ static int check_mode(int fd, const char *path, struct vn_err *e)
 	return 0;
 }
 
+/* The key text of a file as wg(8) reads one: 44 base64 characters, then
+ * nothing but whitespace. Returns 0 (buf NUL-terminated at the key) or -1. */
+static int key_text(char *buf, size_t len)
+{
+	if (len < WG_KEY_B64_LEN - 1)
+		return -1;
+	for (size_t i = WG_KEY_B64_LEN - 1; i < len; i++)
+		if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n' && buf[i] != '\r')
+			return -1;
+	buf[WG_KEY_B64_LEN - 1] = '\0';
+	return 0;
+}
+
 int keys_load(const char *path, struct wg_key *priv, struct vn_err *e)
 {
-	char buf[128];
+	char buf[256];
+	size_t len = 0;
 	ssize_t n;
-	size_t len;
 	int fd, ret = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* Symlinks are followed (a Kubernetes Secret volume's files are
+	 * ..data/ links); the mode and owner checked are the target's. */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return vn_errf(e, VN_E_IO, "I/O error", "open key file %s: %s", path,
 			       strerror(errno));
 	if (check_mode(fd, path, e))
 		goto out;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0) {
-		vn_errf(e, VN_E_IO, "I/O error", "read %s: %s", path, strerror(errno));
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			vn_errf(e, VN_E_IO, "I/O error", "read %s: %s", path, strerror(errno));
+			goto out;
+		}
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (len == 0) {
+		vn_errf(e, VN_E_INVALID, "bad key file", "%s is empty", path);
 		goto out;
 	}
-	buf[n] = '\0';
-	len = strcspn(buf, "\r\n");
-	if (buf[len] == '\r' || (buf[len] == '\n' && buf[len + 1] != '\0'))
-		len = (size_t)-1;
-	else
-		buf[len] = '\0';
-	if (len == (size_t)-1 || wg_key_from_base64(buf, priv)) {
+	if (len == sizeof(buf) - 1 || key_text(buf, len) || wg_key_from_base64(buf, priv)) {
 		vn_errf(e, VN_E_INVALID, "bad key file",
 			"%s does not hold one base64 WireGuard key", path);
 		goto out;

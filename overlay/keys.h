@@ -26,9 +26,12 @@ void keys_public(const struct wg_key *priv, struct wg_key *pub);
  * Returns 0 or -1 with e set. */
 int keys_create(const char *path, bool replace, struct wg_key *pub, struct vn_err *e);
 
-/* Reads the private key from path. Refuses a file that group or others
- * may access or that belongs to another user. Returns 0 or -1 with e set
- * (the message names the file, never its content). */
+/* Reads the private key from path, as wg(8) reads a key file: the base64
+ * key, then nothing but whitespace (a newline, CRLF, blank lines). A
+ * symlink is followed (a Kubernetes Secret volume's files are links).
+ * Refuses a file that group or others may access or that belongs to
+ * another user. Returns 0 or -1 with e set (the message names the file,
+ * never its content). */
 int keys_load(const char *path, struct wg_key *priv, struct vn_err *e);
 
 #endif

@@ -103,12 +103,53 @@ static int parse_port_num(long long v, const char *where, const char *field, str
 	return 0;
 }
 
+/* s without leading and trailing whitespace, into buf (size bytes);
+ * NULL when that does not fit. */
+static const char *trim(const char *s, char *buf, size_t size)
+{
+	size_t len;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	len = strlen(s);
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' ||
+		       s[len - 1] == '\r'))
+		len--;
+	if (len >= size)
+		return NULL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* A string annotation, trimmed into buf; NULL (and *rc 0) when absent. */
+static const char *annotation(const json_t *ann, const char *key, const char *where,
+			      const char *field, char *buf, size_t size, struct vn_err *e, int *rc)
+{
+	json_t *v = json_object_get(ann, key);
+	const char *t;
+
+	*rc = 0;
+	if (!v)
+		return NULL;
+	if (!json_is_string(v)) {
+		*rc = field_err(e, where, field, "expected a string");
+		return NULL;
+	}
+	t = trim(json_string_value(v), buf, size);
+	if (!t)		/* too long for what it should hold: the parser says why */
+		t = json_string_value(v);
+	return t;
+}
+
 static int k8s_annotations(const json_t *meta, const char *where, struct mesh_node *n,
 			   struct vn_err *e)
 {
 	const char *kf = "metadata.annotations[\"" MESH_ANN_KEY "\"]";
 	const char *pf = "metadata.annotations[\"" MESH_ANN_PORT "\"]";
-	json_t *ann, *v;
+	char kbuf[WG_KEY_B64_LEN + 1], pbuf[16];
+	const char *v;
+	json_t *ann;
 	char *end;
 	long long port;
 	int rc;
@@ -117,20 +158,17 @@ static int k8s_annotations(const json_t *meta, const char *where, struct mesh_no
 			"metadata.annotations", e, &rc);
 	if (!ann)
 		return rc;
-	v = json_object_get(ann, MESH_ANN_KEY);
-	if (v && !json_is_string(v))
-		return field_err(e, where, kf, "expected a string");
-	if (v && parse_key_text(json_string_value(v), where, kf, n, e))
+	v = annotation(ann, MESH_ANN_KEY, where, kf, kbuf, sizeof(kbuf), e, &rc);
+	if (rc || (v && parse_key_text(v, where, kf, n, e)))
 		return -1;
-	v = json_object_get(ann, MESH_ANN_PORT);
-	if (v && !json_is_string(v))
-		return field_err(e, where, pf, "expected a string");
+	v = annotation(ann, MESH_ANN_PORT, where, pf, pbuf, sizeof(pbuf), e, &rc);
+	if (rc)
+		return -1;
 	if (!v)
 		return 0;
-	port = strtoll(json_string_value(v), &end, 10);
-	if (*end || end == json_string_value(v))
-		return field_err(e, where, pf, "\"%.32s\" is not a port number",
-				 json_string_value(v));
+	port = strtoll(v, &end, 10);
+	if (*end || end == v || *v < '0' || *v > '9')
+		return field_err(e, where, pf, "\"%.32s\" is not a port number", v);
 	return parse_port_num(port, where, pf, n, e);
 }
 
@@ -153,11 +191,57 @@ static int k8s_spec(const json_t *obj, const char *where, struct mesh_node *n, s
 	return 0;
 }
 
+/* One status.addresses entry of the given type: its address into *a.
+ * Returns 1 if it is of that type, 0 if not, -1 on error. */
+static int k8s_address(const json_t *a, size_t i, const char *type, const char *where,
+		       struct vn_addr *out, struct vn_err *e)
+{
+	json_t *t = json_object_get(a, "type"), *addr = json_object_get(a, "address");
+	char path[64];
+
+	snprintf(path, sizeof(path), "status.addresses[%zu].address", i);
+	if (!json_is_object(a))
+		return field_err(e, where, path, "expected an object");
+	if (!json_is_string(t) || strcmp(json_string_value(t), type) != 0)
+		return 0;
+	if (!json_is_string(addr))
+		return field_err(e, where, path, "expected a string");
+	if (vn_addr_parse(json_string_value(addr), out))
+		return field_err(e, where, path, "\"%.64s\" is not an IP address",
+				 json_string_value(addr));
+	return 1;
+}
+
+/* The first address of the type, and the first of the other family. */
+static int k8s_addresses_of(const json_t *addrs, const char *type, const char *where,
+			    struct mesh_node *n, struct vn_err *e)
+{
+	struct vn_addr a;
+	size_t i;
+	json_t *v;
+	int rc;
+
+	json_array_foreach(addrs, i, v) {
+		if ((rc = k8s_address(v, i, type, where, &a, e)) < 0)
+			return -1;
+		if (rc == 0)
+			continue;
+		if (!n->has_address) {
+			n->address = a;
+			n->has_address = true;
+		} else if (!n->has_alt_address && a.family != n->address.family) {
+			n->alt_address = a;
+			n->has_alt_address = true;
+		}
+	}
+	return 0;
+}
+
+/* The underlay: the InternalIPs, else the ExternalIPs (never a Hostname:
+ * it is not an address). */
 static int k8s_status(const json_t *obj, const char *where, struct mesh_node *n, struct vn_err *e)
 {
-	json_t *status, *addrs, *a;
-	char path[64];
-	size_t i;
+	json_t *status, *addrs;
 	int rc;
 
 	status = get_typed(obj, "status", JSON_OBJECT, "an object", where, "status", e, &rc);
@@ -167,22 +251,10 @@ static int k8s_status(const json_t *obj, const char *where, struct mesh_node *n,
 			  "status.addresses", e, &rc);
 	if (!addrs)
 		return rc;
-	json_array_foreach(addrs, i, a) {
-		json_t *type = json_object_get(a, "type"), *addr = json_object_get(a, "address");
-
-		snprintf(path, sizeof(path), "status.addresses[%zu].address", i);
-		if (!json_is_object(a))
-			return field_err(e, where, path, "expected an object");
-		if (!json_is_string(type) || strcmp(json_string_value(type), "InternalIP") != 0)
-			continue;
-		if (!json_is_string(addr))
-			return field_err(e, where, path, "expected a string");
-		if (vn_addr_parse(json_string_value(addr), &n->address))
-			return field_err(e, where, path, "\"%.64s\" is not an IP address",
-					 json_string_value(addr));
-		n->has_address = true;
-		return 0;
-	}
+	if (k8s_addresses_of(addrs, "InternalIP", where, n, e))
+		return -1;
+	if (!n->has_address && k8s_addresses_of(addrs, "ExternalIP", where, n, e))
+		return -1;
 	return 0;
 }
 
@@ -404,6 +476,9 @@ static bool node_equal(const struct mesh_node *a, const struct mesh_node *b)
 		return false;
 	if (a->has_address && vn_addr_cmp(&a->address, &b->address))
 		return false;
+	if (a->has_alt_address != b->has_alt_address ||
+	    (a->has_alt_address && vn_addr_cmp(&a->alt_address, &b->alt_address)))
+		return false;
 	if (a->has_key && wg_key_cmp(&a->public_key, &b->public_key))
 		return false;
 	for (size_t i = 0; i < a->n_pod_cidrs; i++)
@@ -448,4 +523,12 @@ const struct mesh_node *mesh_find(const struct mesh *m, const char *name)
 uint16_t mesh_node_port(const struct mesh *m, const struct mesh_node *n)
 {
 	return n->port ? n->port : m->default_port;
+}
+
+const struct vn_addr *mesh_node_endpoint(const struct mesh_node *n, int family)
+{
+	if (family && n->address.family != family && n->has_alt_address &&
+	    n->alt_address.family == family)
+		return &n->alt_address;
+	return &n->address;
 }

@@ -3,10 +3,12 @@
  *
  * Three JSON inputs give the same struct mesh:
  *  - a Kubernetes NodeList (`kubectl get nodes -o json`, kind NodeList or
- *    List): metadata.name, spec.podCIDRs (or spec.podCIDR), the first
- *    InternalIP of status.addresses, the annotations
- *    veilnet.dev/wireguard-public-key (base64) and, optionally,
- *    veilnet.dev/wireguard-port (a decimal string; default 51820);
+ *    List): metadata.name, spec.podCIDRs (or spec.podCIDR), the node's
+ *    underlay addresses from status.addresses (the InternalIPs, or the
+ *    ExternalIPs when it has no InternalIP; a Hostname is never used), the
+ *    annotations veilnet.dev/wireguard-public-key (base64) and,
+ *    optionally, veilnet.dev/wireguard-port (a decimal string; default
+ *    51820). Annotation values are read without surrounding whitespace;
  *  - a single Node object (kind Node), as `kubectl get node X -o json`;
  *  - veilnet's own mesh file, for use outside Kubernetes:
  *      {"kind": "VeilnetMesh", "apiVersion": "veilnet.dev/v1",
@@ -23,6 +25,11 @@
  * Errors name the node and the field, e.g.
  *   node "n2": field "spec.podCIDRs[1]": "10.244.x" is not an IP prefix
  * Pod CIDRs are stored canonical (host bits cleared).
+ *
+ * Dual-stack underlays: a node's address is its first InternalIP (else
+ * ExternalIP); alt_address is its first one of the other family, if any.
+ * mesh_node_endpoint picks the one whose family matches the local node's
+ * address, so a v4-only node reaches a dual-stack node listed v6 first.
  */
 #ifndef VEILNET_OVERLAY_MESH_H
 #define VEILNET_OVERLAY_MESH_H
@@ -43,8 +50,10 @@
 
 struct mesh_node {
 	char name[MESH_NAME_MAX];
-	struct vn_addr address;		/* underlay (InternalIP) */
+	struct vn_addr address;		/* underlay: first InternalIP (else ExternalIP) */
 	bool has_address;
+	struct vn_addr alt_address;	/* the first one of the other family */
+	bool has_alt_address;
 	uint16_t port;			/* 0: the mesh's default port */
 	struct wg_key public_key;
 	bool has_key;
@@ -98,5 +107,10 @@ int mesh_add_cidr(const char *text, const char *what, struct vn_prefix *list, si
 
 /* The port a node listens on (its own or the default). */
 uint16_t mesh_node_port(const struct mesh *m, const struct mesh_node *n);
+
+/* The address to reach n at from a node whose own address has the given
+ * family (0: unknown): n's address of that family if it has one, else its
+ * first. n must have an address. */
+const struct vn_addr *mesh_node_endpoint(const struct mesh_node *n, int family);
 
 #endif

@@ -55,6 +55,7 @@ void plan_free(struct plan *p)
 {
 	wg_device_free(&p->want);
 	free(p->remote);
+	free(p->conflicts);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -93,20 +94,102 @@ static int mark_duplicate_keys(struct plan *p, struct cand *c, size_t n)
 	return 0;
 }
 
-static int add_peer(struct plan *p, const struct mesh *m, const struct mesh_node *n,
-		    uint16_t keepalive)
+static bool in_sorted(const struct vn_prefix *list, size_t n, const struct vn_prefix *p)
+{
+	return n && bsearch(p, list, n, sizeof(*list), prefix_qcmp) != NULL;
+}
+
+/* The family of the local node's underlay address, 0 if it has none. */
+static int local_family(const struct mesh_node *self)
+{
+	return self->has_address ? self->address.family : 0;
+}
+
+static int add_peer(struct plan *p, const struct mesh *m, const struct mesh_node *self,
+		    const struct mesh_node *n, uint16_t keepalive)
 {
 	struct wg_peer *peer = wg_device_add_peer(&p->want, &n->public_key);
 
 	if (!peer)
 		return -1;
 	peer->flags = WG_PEER_HAS_ENDPOINT | WG_PEER_HAS_KEEPALIVE | WG_PEER_REPLACE_ALLOWEDIPS;
-	peer->endpoint = n->address;
+	peer->endpoint = *mesh_node_endpoint(n, local_family(self));
 	peer->endpoint_port = mesh_node_port(m, n);
 	peer->keepalive = keepalive;
 	for (size_t i = 0; i < n->n_pod_cidrs; i++)
-		if (wg_peer_add_allowedip(peer, &n->pod_cidrs[i]))
+		if (!in_sorted(p->conflicts, p->n_conflicts, &n->pod_cidrs[i]) &&
+		    wg_peer_add_allowedip(peer, &n->pod_cidrs[i]))
 			return -1;
+	return 0;
+}
+
+/* ---- pod CIDRs claimed twice ---- */
+
+struct claim {
+	struct vn_prefix cidr;
+	const struct mesh_node *n;
+};
+
+static int claim_cmp(const void *a, const void *b)
+{
+	const struct claim *x = a, *y = b;
+	int c = plan_prefix_cmp(&x->cidr, &y->cidr);
+
+	if (c)
+		return c;
+	return strcmp(x->n->name, y->n->name);
+}
+
+/* The claims in [from, to) share one prefix: is it two nodes' (a
+ * conflict)? Warns and appends it to p->conflicts if so. */
+static void check_claims(struct plan *p, const struct claim *c, size_t from, size_t to,
+			 const struct mesh_node *self)
+{
+	char cidr[VN_PREFIX_STRLEN];
+	const struct mesh_node *other = NULL;
+
+	for (size_t i = from + 1; i < to && !other; i++)
+		if (c[i].n != c[from].n)
+			other = c[i].n;
+	if (!other)
+		return;
+	vn_prefix_str(&c[from].cidr, cidr);
+	p->conflicts[p->n_conflicts++] = c[from].cidr;
+	if (c[from].n == self || other == self)
+		warn(p, "node \"%s\" claims this node's pod CIDR %s: no peer gets it",
+		     (c[from].n == self ? other : c[from].n)->name, cidr);
+	else
+		warn(p, "nodes \"%s\" and \"%s\" both claim pod CIDR %s: no peer gets it, its "
+		     "traffic is dropped", c[from].n->name, other->name, cidr);
+}
+
+/* Fills p->conflicts (sorted) with the pod CIDRs that several nodes
+ * claim. */
+static int find_conflicts(struct plan *p, const struct mesh *m, const struct mesh_node *self)
+{
+	struct claim *c;
+	size_t n = 0, start = 0;
+
+	for (size_t i = 0; i < m->n; i++)
+		n += m->nodes[i].n_pod_cidrs;
+	c = calloc(n + 1, sizeof(*c));
+	p->conflicts = calloc(n + 1, sizeof(*p->conflicts));
+	if (!c || !p->conflicts) {
+		free(c);
+		return -1;
+	}
+	n = 0;
+	for (size_t i = 0; i < m->n; i++)
+		for (size_t j = 0; j < m->nodes[i].n_pod_cidrs; j++)
+			c[n++] = (struct claim){ .cidr = m->nodes[i].pod_cidrs[j], .n = &m->nodes[i] };
+	qsort(c, n, sizeof(*c), claim_cmp);
+	for (size_t i = 1; i <= n; i++) {
+		if (i < n && plan_prefix_cmp(&c[i].cidr, &c[start].cidr) == 0)
+			continue;
+		check_claims(p, c, start, i, self);
+		start = i;
+	}
+	free(c);
 	return 0;
 }
 
@@ -120,18 +203,19 @@ static int collect_remote(struct plan *p, const struct mesh *m, const struct mes
 		c[i].n = n;
 		if (n == self)
 			continue;
-		memcpy(p->remote + p->n_remote, n->pod_cidrs, n->n_pod_cidrs * sizeof(*n->pod_cidrs));
-		p->n_remote += n->n_pod_cidrs;
+		for (size_t j = 0; j < n->n_pod_cidrs; j++)	/* not this node's own */
+			if (!in_sorted(p->local, p->n_local, &n->pod_cidrs[j]))
+				p->remote[p->n_remote++] = n->pod_cidrs[j];
 		if (n->has_address && !p->has_probe) {
-			p->uplink_probe = n->address;
+			p->uplink_probe = *mesh_node_endpoint(n, local_family(self));
 			p->has_probe = true;
 		}
 		if (!n->has_key)
 			warn(p, "node \"%s\" has no %s annotation: no peer, its pods are unreachable",
 			     n->name, MESH_ANN_KEY);
 		else if (!n->has_address)
-			warn(p, "node \"%s\" has no InternalIP: no peer, its pods are unreachable",
-			     n->name);
+			warn(p, "node \"%s\" has no InternalIP or ExternalIP: no peer, its pods are "
+			     "unreachable", n->name);
 		else if (wg_key_cmp(&n->public_key, &p->want.public_key) == 0)
 			warn(p, "node \"%s\" publishes this node's public key: no peer", n->name);
 		else
@@ -149,10 +233,10 @@ static int build_peers(struct plan *p, const struct mesh *m, const struct mesh_n
 	if (!c)
 		return -1;
 	collect_remote(p, m, self, c);
-	if (mark_duplicate_keys(p, c, m->n))
+	if (mark_duplicate_keys(p, c, m->n) || find_conflicts(p, m, self))
 		goto out;
 	for (size_t i = 0; i < m->n; i++)
-		if (c[i].ok && add_peer(p, m, c[i].n, keepalive))
+		if (c[i].ok && add_peer(p, m, self, c[i].n, keepalive))
 			goto out;
 	ret = 0;
 out:
@@ -195,7 +279,11 @@ int plan_build(const struct mesh *m, const struct plan_opts *o, const struct wg_
 	if (!self)
 		return vn_errf(e, VN_E_INVALID, "unknown node",
 			       "node \"%s\" is not in the mesh description", o->node);
-	out->want.flags = WG_DEV_HAS_PRIVATE_KEY | WG_DEV_HAS_PUBLIC_KEY | WG_DEV_HAS_PORT;
+	/* fwmark 0: none (a mark set by hand would divert the tunnel's own
+	 * packets through policy routing) */
+	out->want.flags = WG_DEV_HAS_PRIVATE_KEY | WG_DEV_HAS_PUBLIC_KEY | WG_DEV_HAS_PORT |
+			  WG_DEV_HAS_FWMARK;
+	out->want.fwmark = 0;
 	out->want.private_key = *priv;
 	keys_public(priv, &out->want.public_key);
 	out->want.listen_port = o->port ? o->port : mesh_node_port(m, self);
@@ -269,8 +357,20 @@ static bool same_allowedips(const struct wg_peer *a, const struct wg_peer *b)
 	return same;
 }
 
+/* A preshared key the peer has but should not (or a different one). */
+static bool psk_differs(const struct wg_peer *cur, const struct wg_peer *want)
+{
+	bool has = cur->flags & WG_PEER_HAS_PSK, wants = want->flags & WG_PEER_HAS_PSK;
+
+	if (has != wants)
+		return true;
+	return wants && wg_key_cmp(&cur->preshared_key, &want->preshared_key) != 0;
+}
+
 static bool peer_differs(const struct wg_peer *cur, const struct wg_peer *want)
 {
+	if (psk_differs(cur, want))
+		return true;
 	if ((want->flags & WG_PEER_HAS_ENDPOINT) &&
 	    (!(cur->flags & WG_PEER_HAS_ENDPOINT) || cur->endpoint_port != want->endpoint_port ||
 	     vn_addr_cmp(&cur->endpoint, &want->endpoint)))
@@ -315,6 +415,12 @@ static void diff_device(const struct wg_device *cur, const struct wg_device *wan
 		change->listen_port = want->listen_port;
 		n->device++;
 	}
+	if ((want->flags & WG_DEV_HAS_FWMARK) &&
+	    ((cur->flags & WG_DEV_HAS_FWMARK) ? cur->fwmark : 0) != want->fwmark) {
+		change->flags |= WG_DEV_HAS_FWMARK;
+		change->fwmark = want->fwmark;
+		n->device++;
+	}
 }
 
 /* Walks both sorted lists; pass 0 pushes removals, pass 1 updates and
@@ -336,8 +442,11 @@ static int diff_pass(const struct wg_peer **c, size_t nc, const struct wg_peer *
 				return -1;
 			j++;
 		} else {
+			/* HAS_PSK with want's (zero) key clears a key set by hand */
+			uint32_t psk = psk_differs(c[i], w[j]) ? WG_PEER_HAS_PSK : 0;
+
 			if (pass == 1 && peer_differs(c[i], w[j]) &&
-			    (n->updated++, push_peer(change, w[j], WG_PEER_UPDATE_ONLY)))
+			    (n->updated++, push_peer(change, w[j], WG_PEER_UPDATE_ONLY | psk)))
 				return -1;
 			i++;
 			j++;

@@ -4,19 +4,29 @@
  * plan_build turns the mesh, the local node's name and its private key
  * into the desired WireGuard device (one peer per remote node that has a
  * key and an address: AllowedIPs = its pod CIDRs, endpoint = its address
- * and port), the pod CIDRs to route through the device (every remote
- * node's, with or without a key: without one, traffic to it is dropped by
- * WireGuard instead of leaving in plaintext), the local pod CIDRs and the
- * cluster CIDRs (the mesh file's and the options', for strict mode; a
- * cluster CIDR that holds a remote node's InternalIP gets a warning, as
- * strict mode then drops pod traffic to that node).
+ * of the local node's address family if it has one, else its first, and
+ * its port; no fwmark, no preshared key), the pod CIDRs to route through
+ * the device (every remote node's, with or without a key: without one,
+ * traffic to it is dropped by WireGuard instead of leaving in plaintext),
+ * the local pod CIDRs and the cluster CIDRs (the mesh file's and the
+ * options', for strict mode; a cluster CIDR that holds a remote node's
+ * InternalIP gets a warning, as strict mode then drops pod traffic to
+ * that node).
+ *
+ * A pod CIDR that two nodes claim (the same prefix) is a conflict: no peer
+ * gets it as an allowed IP (WireGuard gives a prefix to one peer only, so
+ * a device with it on both never settles), it is still routed into the
+ * device, so its traffic is dropped, and a warning names both nodes. A
+ * remote node that claims one of this node's own pod CIDRs gets neither a
+ * peer entry nor a route for it.
  *
  * plan_peer_diff compares the device as it is with the desired one and
  * returns only the changes, peers keyed by public key: a join adds one
  * peer, a leave removes one, a key rotation removes the old key's peer and
- * adds the new one, a changed endpoint/allowed IPs/keepalive updates the
- * peer in place. Removals come first so a rotated peer's allowed IPs are
- * free for its new key.
+ * adds the new one, a changed endpoint/allowed IPs/keepalive/preshared key
+ * updates the peer in place, a changed port/private key/fwmark updates the
+ * device. Removals come first so a rotated peer's allowed IPs are free for
+ * its new key.
  *
  * plan_routes does the same for routes: every wanted prefix must have a
  * route through the wg device; any other main-table route to exactly that
@@ -47,7 +57,9 @@ struct plan {
 	size_t n_local;
 	struct vn_prefix cluster[2 * MESH_MAX_CIDRS];	/* cluster CIDRs, sorted */
 	size_t n_cluster;
-	struct vn_addr uplink_probe;	/* first remote node's address */
+	struct vn_prefix *conflicts;	/* pod CIDRs no peer gets, sorted */
+	size_t n_conflicts;
+	struct vn_addr uplink_probe;	/* first remote node's endpoint address */
 	bool has_probe;
 	char warnings[2048];		/* lines for the log, "" if none */
 };
@@ -62,7 +74,7 @@ int plan_build(const struct mesh *m, const struct plan_opts *o, const struct wg_
 void plan_free(struct plan *p);
 
 struct peer_counts {
-	unsigned int device;	/* private key or port changed */
+	unsigned int device;	/* private key, port or fwmark changed */
 	unsigned int added;
 	unsigned int removed;
 	unsigned int updated;

@@ -119,21 +119,26 @@ out:
 	return ret;
 }
 
-/* The uplink: the route to the first remote node, else the default. */
+/* The uplink: the route to the first remote node, else the default; its
+ * MTU is the route's own if it has one, else the interface's. */
 static unsigned int uplink_mtu(struct vn_nl *rt, const struct plan *p, uint32_t wg_ifindex)
 {
 	struct rt_link up;
 	struct vn_err e;
 	uint32_t oif = 0;
+	unsigned int route_mtu = 0, mtu;
 
-	if (p->has_probe && rt_route_oif(rt, &p->uplink_probe, &oif, &e))
+	if (p->has_probe && rt_route_oif(rt, &p->uplink_probe, &oif, &route_mtu, &e))
 		oif = 0;
-	if ((!oif || oif == wg_ifindex) && rt_default_oif(rt, AF_INET, &oif, &e) &&
-	    rt_default_oif(rt, AF_INET6, &oif, &e))
-		oif = 0;
-	if (!oif || oif == wg_ifindex || rt_link_get(rt, NULL, oif, &up, &e) || up.mtu <= 80 + 576)
+	if (!oif || oif == wg_ifindex) {
+		route_mtu = 0;
+		if (rt_default_oif(rt, AF_INET, &oif, &e) && rt_default_oif(rt, AF_INET6, &oif, &e))
+			oif = 0;
+	}
+	if (!oif || oif == wg_ifindex || rt_link_get(rt, NULL, oif, &up, &e))
 		return 1500 - 80;
-	return up.mtu - 80;
+	mtu = route_mtu && route_mtu < up.mtu ? route_mtu : up.mtu;
+	return mtu <= 80 + 576 ? 1500 - 80 : mtu - 80;
 }
 
 static int link_settle(struct vn_nl *rt, const struct plan *p, struct rt_link *link,
@@ -263,9 +268,15 @@ int reconcile_down(const struct mesh_cfg *c, bool purge, struct down_report *r, 
 {
 	struct vn_nl rt = { 0 };
 	struct rt_link link;
+	char sock[108];
+	pid_t server;
+	bool reaped = false;
 	int ret = -1;
 
 	memset(r, 0, sizeof(*r));
+	/* whoever serves the socket, also a wireguard-go in no pid file */
+	wg_uapi_path(c->ifname, sock, sizeof(sock));
+	server = uapi_server_pid(sock);
 	if (wgproc_stop(c->ifname, &r->process_stopped, e))
 		return -1;
 	if (vn_nl_open(&rt, NETLINK_ROUTE, e))
@@ -283,6 +294,10 @@ int reconcile_down(const struct mesh_cfg *c, bool purge, struct down_report *r, 
 	} else if (errno != ENODEV) {
 		goto out;
 	}
+	/* (a server whose link is in another netns is that netns' business) */
+	if (server && r->link_deleted && wgproc_reap(server, c->ifname, &reaped, e))
+		goto out;
+	r->process_stopped = r->process_stopped || reaped;
 	if (purge && strict_remove(&r->strict_removed, e))
 		goto out;
 	ret = 0;

@@ -11,12 +11,15 @@
  *      starts wireguard-go (wgproc.h);
  *   4. reads the device and applies only the peer diff (wg.h);
  *   5. MTU = uplink MTU - 80 (uplink: the route to the first remote
- *      node's address, else the default route), link up;
+ *      node's endpoint address, else the default route; its MTU is the
+ *      route's own `mtu` if it has one, else the interface's), link up;
  *   6. routes: every remote pod CIDR through the device (plan_routes).
  * Every step counts its changes, so a second run reports 0.
  *
  * reconcile_down stops wireguard-go (pid file), deletes the device (its
- * routes go with it) and, with purge, the strict-mode table. Without
+ * routes go with it), waits for any other wireguard-go that served its
+ * socket (one started by hand) to exit, and, with purge, removes the
+ * strict-mode table. Without
  * purge the table stays: pods then cannot reach remote pods at all, which
  * is the point of strict mode ("nothing in plaintext while down").
  */

@@ -179,32 +179,59 @@ static void parse_route(const struct nlmsghdr *nlh, struct route_parse *p)
 	p->ok = p->table == RT_TABLE_MAIN && rtm->rtm_type == RTN_UNICAST;
 }
 
+/* What a route lookup answers: the output interface and the route's own
+ * MTU (RTAX_MTU, 0 if none). Not parse_route: the kernel flags a lookup's
+ * answer RTM_F_CLONED (IPv4 always), which the dump skips. */
+struct lookup {
+	uint32_t oif;
+	unsigned int mtu;
+};
+
+static void lookup_metrics(const struct nlattr *nest, struct lookup *l)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, nest)
+		if (mnl_attr_get_type(a) == RTAX_MTU && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			l->mtu = mnl_attr_get_u32(a);
+}
+
 static int oif_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct route_parse p;
-	uint32_t *oif = data;
+	const struct nlattr *a;
+	struct lookup *l = data;
 
-	parse_route(nlh, &p);
-	if (p.r.oif && !*oif)
-		*oif = p.r.oif;
+	if (nlh->nlmsg_type != RTM_NEWROUTE || l->oif)
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(struct rtmsg)) {
+		if (mnl_attr_get_type(a) == RTA_OIF && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			l->oif = mnl_attr_get_u32(a);
+		else if (mnl_attr_get_type(a) == RTA_METRICS)
+			lookup_metrics(a, l);
+	}
 	return MNL_CB_OK;
 }
 
-int rt_route_oif(struct vn_nl *nl, const struct vn_addr *dst, uint32_t *oif, struct vn_err *e)
+int rt_route_oif(struct vn_nl *nl, const struct vn_addr *dst, uint32_t *oif, unsigned int *mtu,
+		 struct vn_err *e)
 {
 	char buf[512];
 	struct nlmsghdr *nlh = route_msg(buf, nl, RTM_GETROUTE, NLM_F_ACK, dst->family);
 	struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct lookup l = { 0 };
 
 	rtm->rtm_dst_len = (unsigned char)(vn_addr_size(dst->family) * 8);
 	mnl_attr_put(nlh, RTA_DST, vn_addr_size(dst->family), dst->b);
 	*oif = 0;
-	if (vn_nl_talk(nl, nlh, nlh->nlmsg_len, oif_cb, oif, "get route", e))
+	*mtu = 0;
+	if (vn_nl_talk(nl, nlh, nlh->nlmsg_len, oif_cb, &l, "get route", e))
 		return -1;
-	if (!*oif) {
+	if (!l.oif) {
 		errno = ENOENT;
 		return vn_errf(e, VN_E_IO, "I/O error", "route has no output interface");
 	}
+	*oif = l.oif;
+	*mtu = l.mtu;
 	return 0;
 }
 

@@ -35,8 +35,10 @@ int rt_link_set(struct vn_nl *nl, uint32_t ifindex, unsigned int mtu, bool up, s
 /* Deletes a link. */
 int rt_link_del(struct vn_nl *nl, uint32_t ifindex, struct vn_err *e);
 
-/* The output interface of the route the kernel would take to dst. */
-int rt_route_oif(struct vn_nl *nl, const struct vn_addr *dst, uint32_t *oif, struct vn_err *e);
+/* The output interface of the route the kernel would take to dst, and
+ * that route's own MTU (`ip route ... mtu N`; 0 if it has none). */
+int rt_route_oif(struct vn_nl *nl, const struct vn_addr *dst, uint32_t *oif, unsigned int *mtu,
+		 struct vn_err *e);
 
 /* The output interface of the main table's default route of family
  * (the first one found); -1 with errno ENOENT if there is none. */

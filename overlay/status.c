@@ -46,6 +46,7 @@ json_t *status_json(const struct wg_device *d, const char *backend, unsigned int
 	json_object_set_new(o, "publicKey", (d->flags & WG_DEV_HAS_PUBLIC_KEY) ?
 			    json_string(wg_key_to_base64(&d->public_key, b64)) : json_null());
 	json_object_set_new(o, "listenPort", json_integer(d->listen_port));
+	json_object_set_new(o, "fwmark", json_integer((d->flags & WG_DEV_HAS_FWMARK) ? d->fwmark : 0));
 	json_object_set_new(o, "mtu", json_integer(mtu));
 	json_object_set_new(o, "up", json_boolean(up));
 	for (size_t i = 0; i < d->n_peers; i++)
@@ -75,6 +76,8 @@ static void print_text(FILE *out, const json_t *s, const struct wg_device *d)
 		json_string_value(json_object_get(s, "backend")));
 	fprintf(out, "  public key: %s\n", json_string_value(json_object_get(s, "publicKey")) ?:
 		"(none)");
+	if ((d->flags & WG_DEV_HAS_FWMARK) && d->fwmark)
+		fprintf(out, "  fwmark: 0x%x\n", (unsigned int)d->fwmark);
 	fprintf(out, "  listening port: %u\n  mtu: %lld, %s\n", d->listen_port,
 		json_integer_value(json_object_get(s, "mtu")),
 		json_is_true(json_object_get(s, "up")) ? "up" : "DOWN");

@@ -2,11 +2,12 @@
  *
  * Text (like wg(8) show, with node names when a mesh is given) or JSON:
  *   {"interface": "wg-veilnet", "backend": "uapi", "publicKey": "...",
- *    "listenPort": 51820, "mtu": 1420, "up": true,
+ *    "listenPort": 51820, "fwmark": 0, "mtu": 1420, "up": true,
  *    "peers": [{"publicKey": "...", "node": "n2", "endpoint": "172.30.0.2:51820",
  *               "allowedIPs": ["10.244.2.0/24"], "latestHandshake": 1700000000,
  *               "rxBytes": 123, "txBytes": 456, "persistentKeepalive": 0}]}
- * latestHandshake is seconds since the epoch, 0 for never.
+ * latestHandshake is seconds since the epoch, 0 for never; fwmark 0 is
+ * none (wg show prints "off"). The fields are those of `wg show IF dump`.
  */
 #ifndef VEILNET_OVERLAY_STATUS_H
 #define VEILNET_OVERLAY_STATUS_H

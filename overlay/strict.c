@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
@@ -715,6 +716,19 @@ static int batch_edge(struct batch *b, bool begin)
 	return 0;
 }
 
+/* A batch goes to the kernel in one sendmsg, which fails (EMSGSIZE) when
+ * it exceeds the socket's send buffer (wmem_default, ~208 KiB): a large
+ * cluster's sets do. Room for the batch, and for one ACK per message. */
+static void size_buffers(struct vn_nl *nl, size_t len, size_t msgs)
+{
+	int snd = (int)(len + (1 << 16)), rcv = (int)(msgs * 1024 + (1 << 20));
+
+	if (setsockopt(nl->fd, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)))
+		setsockopt(nl->fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
+	if (setsockopt(nl->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)))
+		setsockopt(nl->fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+}
+
 /* Reads the sets (when the table exists) and works out what they should
  * hold. Returns 0, or -1 when out of memory. */
 static int sets_plan(struct vn_nl *nl, const struct strict_spec *s, bool exists,
@@ -761,6 +775,7 @@ int strict_apply(const struct strict_spec *s, bool *changed, struct vn_err *e)
 	struct table_state ts;
 	struct batch b = { 0 };
 	size_t total = 0;
+	uint32_t seq0;
 	char fp[96];
 	int ret = -1, differ = -1;
 
@@ -776,12 +791,14 @@ int strict_apply(const struct strict_spec *s, bool *changed, struct vn_err *e)
 		total += sp[i].n_want;
 	b.cap = 64 * 1024 + total * 64 + (total / ELEMS_PER_MSG + 8) * 2048;
 	b.buf = calloc(1, b.cap);
-	if (!b.buf || fill_batch(&b, s, sp, &ts, fp, vn_nl_seq(&nl), &differ))
+	seq0 = vn_nl_seq(&nl);
+	if (!b.buf || fill_batch(&b, s, sp, &ts, fp, seq0, &differ))
 		goto nomem;
 	ret = 0;
 	if (differ == 0)
 		goto out;
 	nl.seq = b.seq;
+	size_buffers(&nl, b.len, b.seq - seq0);
 	ret = vn_nl_talk(&nl, b.buf, b.len, NULL, NULL, "install table inet " STRICT_TABLE, e);
 	*changed = ret == 0;
 	goto out;

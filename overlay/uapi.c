@@ -7,6 +7,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <sodium.h>
@@ -305,7 +306,9 @@ static int parse_line(struct parse *ps, char *line)
 			       "wireguard uapi: line without '=': %.64s", line);
 	*eq = '\0';
 	if (strcmp(line, "errno") == 0) {
-		if (parse_num(eq + 1, INT32_MAX, &n))
+		/* wireguard-go answers a negative errno (-98 for EADDRINUSE), as
+		 * wg(8) expects; a positive one means the same */
+		if (parse_num(eq[1] == '-' ? eq + 2 : eq + 1, INT32_MAX, &n))
 			return bad_value(ps, line, eq + 1);
 		if (n) {
 			errno = (int)n;
@@ -410,22 +413,58 @@ static int read_answer(int fd, struct text *t, struct vn_err *e)
 	}
 }
 
+/* Whoever serves the socket gets the private key (and answers get=1 with
+ * it): it must be root or ourselves, and no one else may connect (write
+ * to) the socket file. */
+static int check_server(int fd, const char *path, struct vn_err *e)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct stat st;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		return vn_errf(e, VN_E_IO, "I/O error", "wireguard uapi: %s: peer credentials: %s",
+			       path, strerror(errno));
+	if (cred.uid != 0 && cred.uid != geteuid()) {
+		errno = EACCES;
+		return vn_errf(e, VN_E_INVALID, "untrusted socket",
+			       "%s is served by uid %u (pid %d), not root: refusing to talk to it "
+			       "(it would get the private key)", path, (unsigned int)cred.uid,
+			       (int)cred.pid);
+	}
+	if (lstat(path, &st) == 0 && (st.st_mode & 022)) {
+		errno = EACCES;
+		return vn_errf(e, VN_E_INVALID, "untrusted socket",
+			       "%s has mode %04o: other users could read the device's private key "
+			       "through it (chmod 700)", path, (unsigned int)(st.st_mode & 07777));
+	}
+	return 0;
+}
+
 int uapi_talk(struct wg_conn *c, const char *request, size_t len, char **answer,
 	      size_t *answer_len, struct vn_err *e)
 {
 	struct text t = { 0 };
-	int fd = connect_uapi(c->sock_path, e);
+	int fd = connect_uapi(c->sock_path, e), err;
 
 	if (fd < 0)
 		return -1;
+	if (check_server(fd, c->sock_path, e))
+		goto fail;
 	if (vn_write_all(fd, request, len)) {
-		vn_errf(e, VN_E_IO, "I/O error", "wireguard uapi: write %s: %s", c->sock_path,
-			strerror(errno));
+		/* wireguard-go answers errno=N at the first line it refuses and
+		 * closes: the rest of a long request meets a closed socket, and
+		 * the answer already sent says why. */
+		err = errno;
+		if ((err != EPIPE && err != ECONNRESET) || read_answer(fd, &t, e) || t.len == 0) {
+			vn_errf(e, VN_E_IO, "I/O error", "wireguard uapi: write %s: %s",
+				c->sock_path, strerror(err));
+			goto fail;
+		}
+	} else if (read_answer(fd, &t, e)) {
 		goto fail;
 	}
 	c->stats.uapi_bytes += len;
-	if (read_answer(fd, &t, e))
-		goto fail;
 	close(fd);
 	c->stats.uapi_bytes += t.len;
 	*answer = t.s;
@@ -435,6 +474,21 @@ fail:
 	close(fd);
 	uapi_text_free(t.s, t.cap);
 	return -1;
+}
+
+pid_t uapi_server_pid(const char *path)
+{
+	struct ucred cred = { 0 };
+	socklen_t len = sizeof(cred);
+	struct vn_err e;
+	int fd = connect_uapi(path, &e);
+
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		cred.pid = 0;
+	close(fd);
+	return cred.pid > 0 ? cred.pid : 0;
 }
 
 int uapi_get_device(struct wg_conn *c, struct wg_device *out, struct vn_err *e)

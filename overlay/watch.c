@@ -12,18 +12,30 @@
 
 /* ---- events ---- */
 
-static int apply_node(struct mesh *m, const json_t *obj, bool del, struct vn_err *e)
+static int apply_node(struct mesh *m, const json_t *obj, struct vn_err *e)
 {
 	struct mesh_node n;
 	bool changed = false;
 
 	if (mesh_node_from_k8s(obj, "Node", &n, e))
 		return -1;
-	if (del)
-		return mesh_remove(m, n.name) ? 1 : 0;
 	if (mesh_upsert(m, &n, &changed, e))
 		return -1;
 	return changed;
+}
+
+/* A deletion needs the name only: the rest of the object (its last
+ * state) may be what was wrong with it. */
+static int delete_node(struct mesh *m, const json_t *obj, struct vn_err *e)
+{
+	const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"),
+							     "name"));
+
+	if (!name || !*name)
+		return vn_errf(e, VN_E_INVALID, "invalid watch event",
+			       "DELETED event: field \"object.metadata.name\": expected a non-empty "
+			       "string");
+	return mesh_remove(m, name) ? 1 : 0;
 }
 
 /* A NodeList replaces everything, but only once all of it parsed. */
@@ -65,9 +77,9 @@ static int apply_event(struct mesh *m, const json_t *root, const char *type, str
 		return vn_errf(e, VN_E_INVALID, "invalid watch event",
 			       "%s event: field \"object\": expected an object", type);
 	if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0)
-		return apply_node(m, obj, false, e);
+		return apply_node(m, obj, e);
 	if (strcmp(type, "DELETED") == 0)
-		return apply_node(m, obj, true, e);
+		return delete_node(m, obj, e);
 	return vn_errf(e, VN_E_INVALID, "invalid watch event", "unknown event type \"%.32s\"", type);
 }
 
@@ -85,7 +97,7 @@ int watch_apply(struct mesh *m, const char *text, size_t len, struct vn_err *e)
 	else if (json_is_array(json_object_get(root, "items")))
 		ret = apply_list(m, root, e);
 	else
-		ret = apply_node(m, root, false, e);
+		ret = apply_node(m, root, e);
 	json_decref(root);
 	return ret;
 }

@@ -183,33 +183,66 @@ static bool gone(pid_t pid)
 	return (kill(pid, 0) && errno == ESRCH) || zombie(pid);
 }
 
-int wgproc_stop(const char *ifname, bool *stopped, struct vn_err *e)
+/* Waits up to ms for pid to be gone. */
+static bool wait_gone(pid_t pid, long ms)
 {
-	pid_t pid = wgproc_running(ifname);
-	char path[256], sock[108];
-	long deadline;
+	long deadline = now_ms() + ms;
 
-	*stopped = false;
-	if (pid) {
-		kill(pid, SIGTERM);
-		deadline = now_ms() + 5000;
-		while (!gone(pid) && now_ms() < deadline)
-			tick();
-		if (!gone(pid)) {
-			kill(pid, SIGKILL);
-			deadline = now_ms() + 2000;
-			while (!gone(pid) && now_ms() < deadline)
-				tick();
-		}
-		if (!gone(pid))
+	while (!gone(pid) && now_ms() < deadline)
+		tick();
+	return gone(pid);
+}
+
+/* SIGTERM, 5 s, then SIGKILL, 2 s. */
+static int terminate(pid_t pid, const char *ifname, struct vn_err *e)
+{
+	kill(pid, SIGTERM);
+	if (!wait_gone(pid, 5000)) {
+		kill(pid, SIGKILL);
+		if (!wait_gone(pid, 2000))
 			return vn_errf(e, VN_E_IO, "I/O error", "wireguard-go %s (pid %d) does not exit",
 				       ifname, (int)pid);
-		*stopped = true;
 	}
+	return 0;
+}
+
+/* The pid file and a socket nobody serves any more. */
+static void remove_leftovers(const char *ifname)
+{
+	char path[256], sock[108];
+
 	wgproc_pidfile(ifname, path, sizeof(path));
 	unlink(path);
 	wg_uapi_path(ifname, sock, sizeof(sock));
 	if (!uapi_alive(sock))
 		unlink(sock);
+}
+
+int wgproc_stop(const char *ifname, bool *stopped, struct vn_err *e)
+{
+	pid_t pid = wgproc_running(ifname);
+
+	*stopped = false;
+	if (pid) {
+		if (terminate(pid, ifname, e))
+			return -1;
+		*stopped = true;
+	}
+	remove_leftovers(ifname);
+	return 0;
+}
+
+int wgproc_reap(pid_t pid, const char *ifname, bool *stopped, struct vn_err *e)
+{
+	*stopped = false;
+	if (pid <= 1 || gone(pid))
+		goto done;
+	*stopped = true;
+	if (wait_gone(pid, 2000))	/* its TUN link is gone: it leaves by itself */
+		goto done;
+	if (is_ours(pid, ifname) && terminate(pid, ifname, e))
+		return -1;
+done:
+	remove_leftovers(ifname);
 	return 0;
 }

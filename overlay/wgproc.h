@@ -34,4 +34,12 @@ pid_t wgproc_running(const char *ifname);
  * whether a process was stopped. Returns 0 or -1 with e set. */
 int wgproc_stop(const char *ifname, bool *stopped, struct vn_err *e);
 
+/* After ifname's link was deleted: waits (2 s at most) for pid, the
+ * process that served its UAPI socket (started by hand or by another
+ * instance, so in no pid file), to exit as wireguard-go does when its TUN
+ * device goes; stops it if it still runs wireguard-go for ifname; removes
+ * the pid file and a socket left behind. *stopped says whether there was
+ * such a process. Returns 0 or -1 with e set. */
+int wgproc_reap(pid_t pid, const char *ifname, bool *stopped, struct vn_err *e);
+
 #endif

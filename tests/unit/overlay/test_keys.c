@@ -182,6 +182,56 @@ static void key_file_refusals(void **state)
 	assert_int_equal(keys_load(path, &priv, &e), -1);
 }
 
+static void write_key(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+/* Key files as wg(8) reads them: the key, then any whitespace (CRLF, a
+ * blank line); nothing before it. A Kubernetes Secret volume's file is a
+ * symlink (..data/KEY): followed, the target's mode is what counts. */
+static void key_files_like_wg(void **state)
+{
+	char path[128], link_path[160], b64[WG_KEY_B64_LEN];
+	struct wg_key priv, pub;
+	struct vn_err e = { 0 };
+	static const char *ok[] = { PRIV_B64, PRIV_B64 "\r\n", PRIV_B64 " \n\n", PRIV_B64 "\t\n" };
+	static const char *bad[] = { " " PRIV_B64 "\n", PRIV_B64 "x\n", PRIV_B64 "\n#\n", "",
+				     "\n", PRIV_B64 "\n" PRIV_B64 "\n" };
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/like-wg.key", tmpdir);
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		write_key(path, ok[i], 0600);
+		if (keys_load(path, &priv, &e))
+			fail_msg("key file %zu refused: %s", i, e.details);
+		keys_public(&priv, &pub);
+		assert_string_equal(wg_key_to_base64(&pub, b64), PUB_B64);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_key(path, bad[i], 0600);
+		if (keys_load(path, &priv, &e) == 0)
+			fail_msg("bad key file %zu accepted", i);
+		assert_null(strstr(e.details, "dwdtCnMY"));	/* never the content */
+	}
+	/* a Secret volume: mesh.key -> ..data/mesh.key */
+	write_key(path, PRIV_B64 "\n", 0400);
+	snprintf(link_path, sizeof(link_path), "%s/secret-link.key", tmpdir);
+	unlink(link_path);
+	assert_int_equal(symlink(path, link_path), 0);
+	assert_int_equal(keys_load(link_path, &priv, &e), 0);
+	chmod(path, 0644);	/* the Secret's default mode: refused */
+	assert_int_equal(keys_load(link_path, &priv, &e), -1);
+	assert_non_null(strstr(e.details, "0644"));
+	unlink(link_path);
+	chmod(path, 0600);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +240,7 @@ int main(void)
 		cmocka_unit_test(generate_is_clamped_and_fresh),
 		cmocka_unit_test(key_file),
 		cmocka_unit_test(key_file_refusals),
+		cmocka_unit_test(key_files_like_wg),
 	};
 
 	if (sodium_init() < 0)

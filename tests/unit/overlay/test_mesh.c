@@ -140,6 +140,65 @@ static void errors_name_node_and_field(void **state)
 	expect_error("{\"items\":[", "line", NULL);
 }
 
+/* Annotation values as people write them: a key pasted with a newline
+ * (a YAML block scalar), a port with spaces. Whitespace around the value
+ * is not part of it; inside it, or a wrong key, is an error naming both. */
+static void annotations_with_whitespace(void **state)
+{
+	static const char list[] =
+		"{\"items\":[{\"metadata\":{\"name\":\"n1\",\"annotations\":{"
+		"\"veilnet.dev/wireguard-public-key\":\" " K1 "\\n\","
+		"\"veilnet.dev/wireguard-port\":\"\\t51999 \"}}}]}";
+	char b64[WG_KEY_B64_LEN];
+	struct vn_err e = { 0 };
+	struct mesh m;
+
+	(void)state;
+	mesh_init(&m);
+	assert_int_equal(mesh_parse(list, strlen(list), &m, &e), 0);
+	assert_true(mesh_find(&m, "n1")->has_key);
+	assert_string_equal(wg_key_to_base64(&mesh_find(&m, "n1")->public_key, b64), K1);
+	assert_int_equal(mesh_node_port(&m, mesh_find(&m, "n1")), 51999);
+	mesh_free(&m);
+	expect_error("{\"items\":[{\"metadata\":{\"name\":\"n5\",\"annotations\":{"
+		     "\"veilnet.dev/wireguard-public-key\":\"hSDwCYkwp1R0i33ctD73Wg2/Og0m OBr066SpjqqbTmo=\"}}}]}",
+		     "node \"n5\"", "metadata.annotations[\"veilnet.dev/wireguard-public-key\"]");
+	expect_error("{\"items\":[{\"metadata\":{\"name\":\"n6\",\"annotations\":{"
+		     "\"veilnet.dev/wireguard-port\":\"51 820\"}}}]}",
+		     "node \"n6\"", "metadata.annotations[\"veilnet.dev/wireguard-port\"]");
+	expect_error("{\"items\":[{\"metadata\":{\"name\":\"n6\",\"annotations\":{"
+		     "\"veilnet.dev/wireguard-port\":\"+51820\"}}}]}", "node \"n6\"", "not a port");
+}
+
+/* status.addresses as clusters have them: ExternalIP only (no InternalIP)
+ * is the address; a Hostname never is; InternalIP wins over ExternalIP. */
+static void underlay_address_types(void **state)
+{
+	static const char list[] =
+		"{\"kind\":\"NodeList\",\"items\":["
+		"{\"metadata\":{\"name\":\"ext\"},\"status\":{\"addresses\":["
+		"{\"type\":\"Hostname\",\"address\":\"ext\"},{\"type\":\"ExternalIP\",\"address\":\"203.0.113.7\"}]}},"
+		"{\"metadata\":{\"name\":\"host\"},\"status\":{\"addresses\":["
+		"{\"type\":\"Hostname\",\"address\":\"host.example\"}]}},"
+		"{\"metadata\":{\"name\":\"both\"},\"status\":{\"addresses\":["
+		"{\"type\":\"ExternalIP\",\"address\":\"203.0.113.8\"},{\"type\":\"InternalIP\",\"address\":\"10.0.0.8\"}]}}]}";
+	char a[VN_ADDR_STRLEN];
+	struct vn_err e = { 0 };
+	struct mesh m;
+
+	(void)state;
+	mesh_init(&m);
+	assert_int_equal(mesh_parse(list, strlen(list), &m, &e), 0);
+	assert_true(mesh_find(&m, "ext")->has_address);
+	assert_string_equal(vn_addr_str(&mesh_find(&m, "ext")->address, a), "203.0.113.7");
+	assert_false(mesh_find(&m, "host")->has_address);
+	assert_string_equal(vn_addr_str(&mesh_find(&m, "both")->address, a), "10.0.0.8");
+	mesh_free(&m);
+	expect_error("{\"items\":[{\"metadata\":{\"name\":\"x\"},\"status\":{\"addresses\":"
+		     "[{\"type\":\"ExternalIP\",\"address\":\"nope\"}]}}]}",
+		     "node \"x\"", "status.addresses[0].address");
+}
+
 static void upsert_and_remove(void **state)
 {
 	struct mesh_node n = { .name = "x", .n_pod_cidrs = 1 };
@@ -171,6 +230,8 @@ int main(void)
 		cmocka_unit_test(parses_mesh_file_and_node),
 		cmocka_unit_test(errors_name_node_and_field),
 		cmocka_unit_test(upsert_and_remove),
+		cmocka_unit_test(annotations_with_whitespace),
+		cmocka_unit_test(underlay_address_types),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

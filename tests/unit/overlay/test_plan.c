@@ -323,6 +323,172 @@ static void new_private_key_and_port(void **state)
 	mesh_free(&m);
 }
 
+/* A NodeList node: name, key byte, status.addresses entries (JSON), CIDR. */
+static void add_json_node(char *buf, size_t size, const char *name, int keybyte,
+			  const char *addrs, const char *cidr)
+{
+	struct wg_key k;
+	char b64[WG_KEY_B64_LEN];
+	size_t used = strlen(buf);
+
+	memset(k.b, keybyte, WG_KEY_LEN);
+	snprintf(buf + used, size - used,
+		 "%s{\"metadata\":{\"name\":\"%s\",\"annotations\":{"
+		 "\"veilnet.dev/wireguard-public-key\":\"%s\"}},"
+		 "\"spec\":{\"podCIDRs\":[\"%s\"]},\"status\":{\"addresses\":[%s]}}",
+		 used > 10 ? "," : "", name, wg_key_to_base64(&k, b64), cidr, addrs);
+}
+
+static const struct wg_peer *peer_of(const struct plan *p, int keybyte)
+{
+	for (size_t i = 0; i < p->want.n_peers; i++)
+		if (p->want.peers[i].public_key.b[0] == keybyte)
+			return &p->want.peers[i];
+	return NULL;
+}
+
+/* Dual-stack underlays: the endpoint is the remote node's address of the
+ * local node's family (a v4-only node cannot reach a v6 address, and a
+ * dual-stack node listed v6 first has a v4 one); a node with one family
+ * only is reached there; ExternalIP when there is no InternalIP. */
+static void dual_stack_endpoints(void **state)
+{
+	struct plan_opts o = { .node = "n1" };
+	struct vn_err e = { 0 };
+	char list[4096] = "{\"items\":[", ep[VN_ADDR_STRLEN];
+	struct plan p;
+	struct mesh m;
+
+	(void)state;
+	add_json_node(list, sizeof(list), "n1", 1,
+		      "{\"type\":\"InternalIP\",\"address\":\"172.30.0.1\"}", "10.244.1.0/24");
+	add_json_node(list, sizeof(list), "n2", 2,
+		      "{\"type\":\"Hostname\",\"address\":\"n2\"},"
+		      "{\"type\":\"InternalIP\",\"address\":\"fd30::2\"},"
+		      "{\"type\":\"InternalIP\",\"address\":\"172.30.0.2\"}", "10.244.2.0/24");
+	add_json_node(list, sizeof(list), "n3", 3,
+		      "{\"type\":\"InternalIP\",\"address\":\"fd30::3\"}", "10.244.3.0/24");
+	add_json_node(list, sizeof(list), "n4", 4,
+		      "{\"type\":\"ExternalIP\",\"address\":\"198.51.100.4\"},"
+		      "{\"type\":\"Hostname\",\"address\":\"n4\"}", "10.244.4.0/24");
+	add_json_node(list, sizeof(list), "n5", 5,
+		      "{\"type\":\"InternalIP\",\"address\":\"fd30::5\"},"
+		      "{\"type\":\"InternalIP\",\"address\":\"172.30.0.5\"}", "10.244.5.0/24");
+	strcat(list, "]}");
+	mesh_init(&m);
+	assert_int_equal(mesh_parse(list, strlen(list), &m, &e), 0);
+	assert_int_equal(plan_build(&m, &o, &priv1, &p, &e), 0);
+	assert_int_equal(p.want.n_peers, 4);
+	assert_string_equal(vn_addr_str(&peer_of(&p, 2)->endpoint, ep), "172.30.0.2");
+	assert_string_equal(vn_addr_str(&peer_of(&p, 3)->endpoint, ep), "fd30::3");
+	assert_string_equal(vn_addr_str(&peer_of(&p, 4)->endpoint, ep), "198.51.100.4");
+	assert_string_equal(vn_addr_str(&p.uplink_probe, ep), "172.30.0.2");
+	plan_free(&p);
+	/* seen from n5 (v6 first): n2 by its v6 address */
+	o.node = "n5";
+	assert_int_equal(plan_build(&m, &o, &priv1, &p, &e), 0);
+	assert_string_equal(vn_addr_str(&peer_of(&p, 2)->endpoint, ep), "fd30::2");
+	assert_string_equal(vn_addr_str(&peer_of(&p, 4)->endpoint, ep), "198.51.100.4");
+	plan_free(&p);
+	mesh_free(&m);
+}
+
+/* Two nodes claiming one pod CIDR: WireGuard gives a prefix to one peer
+ * only, so wanting it on both never settles (every up moves it). Neither
+ * peer gets it, a warning names both, and the device then settles. A
+ * remote node claiming this node's own CIDR gets neither it nor a route. */
+static void conflicting_pod_cidrs(void **state)
+{
+	struct wg_device cur, change;
+	struct peer_counts c;
+	struct mesh_node n;
+	char buf[VN_PREFIX_STRLEN];
+	struct plan p;
+	struct mesh m;
+
+	(void)state;
+	make_mesh(&m, 3);
+	make_node(&n, 4, 4);
+	n.pod_cidrs[0] = m.nodes[1].pod_cidrs[0];	/* n2's 10.244.2.0/24 */
+	mesh_upsert(&m, &n, NULL, NULL);
+	make_node(&n, 5, 5);
+	n.pod_cidrs[0] = m.nodes[0].pod_cidrs[0];	/* n1's (ours) 10.244.1.0/24 */
+	mesh_upsert(&m, &n, NULL, NULL);
+	build(&m, &p);
+	assert_int_equal(p.want.n_peers, 4);
+	for (size_t i = 0; i < p.want.n_peers; i++)
+		for (size_t j = 0; j < p.want.peers[i].n_allowedips; j++) {
+			vn_prefix_str(&p.want.peers[i].allowedips[j], buf);
+			assert_string_not_equal(buf, "10.244.2.0/24");
+			assert_string_not_equal(buf, "10.244.1.0/24");
+		}
+	assert_int_equal(peer_of(&p, 2)->n_allowedips, 1);	/* its v6 CIDR only */
+	assert_int_equal(peer_of(&p, 3)->n_allowedips, 2);	/* untouched */
+	assert_non_null(strstr(p.warnings, "\"n2\" and \"n4\" both claim pod CIDR 10.244.2.0/24"));
+	assert_non_null(strstr(p.warnings, "\"n5\" claims this node's pod CIDR 10.244.1.0/24"));
+	/* the conflicting CIDR is still routed into the device (dropped
+	 * there); this node's own is not */
+	for (size_t i = 0; i < p.n_remote; i++)
+		assert_string_not_equal(vn_prefix_str(&p.remote[i], buf), "10.244.1.0/24");
+	assert_int_equal(p.n_remote, 6);
+	/* applied, the device matches: nothing to do the next time */
+	copy_device(&p.want, &cur);
+	diff(&cur, &p.want, &change, &c);
+	assert_false(wg_device_has_changes(&change));
+	wg_device_free(&change);
+	wg_device_free(&cur);
+	plan_free(&p);
+	/* a node listing one CIDR twice claims it once: no conflict */
+	mesh_remove(&m, "n4");
+	mesh_remove(&m, "n5");
+	m.nodes[2].pod_cidrs[1] = m.nodes[2].pod_cidrs[0];
+	build(&m, &p);
+	assert_null(strstr(p.warnings, "claim"));
+	assert_int_equal(peer_of(&p, 3)->n_allowedips, 2);
+	plan_free(&p);
+	mesh_free(&m);
+}
+
+/* What someone may change by hand with wg(8) and up must undo: an fwmark
+ * (it diverts the tunnel's own packets in policy routing) and a preshared
+ * key on one side (no handshake completes). */
+static void hand_made_changes_undone(void **state)
+{
+	struct wg_device cur, change;
+	struct peer_counts c;
+	struct plan p;
+	struct mesh m;
+
+	(void)state;
+	make_mesh(&m, 3);
+	build(&m, &p);
+	copy_device(&p.want, &cur);
+	cur.flags |= WG_DEV_HAS_FWMARK;
+	cur.fwmark = 0;			/* the kernel always reports one: 0 is none */
+	diff(&cur, &p.want, &change, &c);
+	assert_false(wg_device_has_changes(&change));
+	wg_device_free(&change);
+	cur.fwmark = 0x1234;
+	cur.peers[1].flags |= WG_PEER_HAS_PSK;
+	memset(cur.peers[1].preshared_key.b, 0x77, WG_KEY_LEN);
+	diff(&cur, &p.want, &change, &c);
+	assert_int_equal(c.device, 1);
+	assert_int_equal(c.updated, 1);
+	assert_int_equal(c.added + c.removed, 0);
+	assert_true(change.flags & WG_DEV_HAS_FWMARK);
+	assert_int_equal(change.fwmark, 0);
+	assert_false(change.flags & WG_DEV_HAS_PRIVATE_KEY);
+	assert_int_equal(change.n_peers, 1);
+	assert_memory_equal(change.peers[0].public_key.b, cur.peers[1].public_key.b, WG_KEY_LEN);
+	assert_true(change.peers[0].flags & WG_PEER_HAS_PSK);
+	assert_true(wg_key_is_zero(&change.peers[0].preshared_key));	/* zero: removed */
+	assert_true(change.peers[0].flags & WG_PEER_UPDATE_ONLY);
+	wg_device_free(&change);
+	wg_device_free(&cur);
+	plan_free(&p);
+	mesh_free(&m);
+}
+
 static struct route_entry route(const char *dst, uint32_t oif, uint32_t metric, bool gw)
 {
 	struct route_entry r = { .oif = oif, .metric = metric, .gateway = gw };
@@ -389,6 +555,9 @@ int main(void)
 		cmocka_unit_test(join_leave_rotate),
 		cmocka_unit_test(new_private_key_and_port),
 		cmocka_unit_test(routes),
+		cmocka_unit_test(dual_stack_endpoints),
+		cmocka_unit_test(conflicting_pod_cidrs),
+		cmocka_unit_test(hand_made_changes_undone),
 	};
 
 	if (sodium_init() < 0)

@@ -70,11 +70,40 @@ static void malformed_objects_leave_the_mesh_alone(void **state)
 	mesh_free(&m);
 }
 
+/* A DELETED event carries the node's last state; a node whose object is
+ * malformed (it may be why it is deleted) must still go, by its name. */
+static void deleted_by_name(void **state)
+{
+	struct vn_err e = { 0 };
+	struct mesh m;
+
+	(void)state;
+	mesh_init(&m);
+	assert_int_equal(apply(&m, NODE("n1", "10.244.1.0/24"), &e), 1);
+	assert_int_equal(apply(&m, NODE("n2", "10.244.2.0/24"), &e), 1);
+	assert_int_equal(apply(&m, "{\"type\":\"DELETED\",\"object\":{\"kind\":\"Node\","
+			       "\"metadata\":{\"name\":\"n2\",\"annotations\":{"
+			       "\"veilnet.dev/wireguard-public-key\":\"broken\"}},"
+			       "\"spec\":{\"podCIDRs\":[\"10.244.x\"]}}}", &e), 1);
+	assert_null(mesh_find(&m, "n2"));
+	assert_int_equal(m.n, 1);
+	/* without a name there is nothing to delete: an error */
+	assert_int_equal(apply(&m, "{\"type\":\"DELETED\",\"object\":{\"metadata\":{}}}", &e), -1);
+	assert_non_null(strstr(e.details, "metadata.name"));
+	/* a bookmark (no name, no spec) changes nothing */
+	assert_int_equal(apply(&m, "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Node\","
+			       "\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"12746\","
+			       "\"annotations\":{\"k8s.io/initial-events-end\":\"true\"}}}}", &e), 0);
+	assert_int_equal(m.n, 1);
+	mesh_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(applies_events),
 		cmocka_unit_test(malformed_objects_leave_the_mesh_alone),
+		cmocka_unit_test(deleted_by_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -174,6 +174,31 @@ static void uapi_get_answer(void **state)
 	wg_device_free(&d);
 }
 
+/* wireguard-go 0.0.20220316 answers a refused set with a negative errno
+ * ("errno=-98" when the port is taken), which wg(8) reports as "Address
+ * already in use": the same error, not a malformed answer. */
+static void uapi_errno_answers(void **state)
+{
+	static const char *answers[] = { "errno=-98\n\n", "errno=98\n\n" };
+	struct vn_err e = { 0 };
+	struct wg_device d;
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		wg_device_init(&d, NULL);
+		errno = 0;
+		assert_int_equal(uapi_parse(answers[i], strlen(answers[i]), &d, &e), -1);
+		assert_int_equal(errno, EADDRINUSE);
+		assert_non_null(strstr(e.details, strerror(EADDRINUSE)));
+		wg_device_free(&d);
+	}
+	wg_device_init(&d, NULL);
+	assert_int_equal(uapi_parse("errno=0\n\n", 9, &d, &e), 0);
+	assert_int_equal(uapi_parse("errno=--1\n\n", 11, &d, &e), -1);
+	assert_non_null(strstr(e.details, "bad errno"));
+	wg_device_free(&d);
+}
+
 static void uapi_errors(void **state)
 {
 	struct vn_err e = { 0 };
@@ -428,6 +453,7 @@ int main(void)
 		cmocka_unit_test(uapi_roundtrip),
 		cmocka_unit_test(uapi_get_answer),
 		cmocka_unit_test(uapi_errors),
+		cmocka_unit_test(uapi_errno_answers),
 		cmocka_unit_test(netlink_one_message),
 		cmocka_unit_test(netlink_split_peers),
 		cmocka_unit_test(netlink_split_inside_a_peer),
