@@ -26,6 +26,7 @@
 #   - down --purge leaves nothing.
 # Every name starts with "vnma"; traffic stays between these namespaces.
 source "$(dirname "$0")/../lib.sh"
+source "$VN_ROOT/tests/mesh/lib.sh"
 
 P=vnma
 MESH=$VN_BUILD/veilnet-mesh
@@ -433,22 +434,7 @@ t_check "p3 -> p2 through the tunnel again (v6)" reach p3 fd50:2::2
 t_check "and the next up changes nothing" changes0 1
 
 # ---- down --purge leaves nothing ----
-for i in 1 2 3; do
-	node "$i" "$MESH" down --purge --ifname "$(ifname "$i")" >"$T/down.out" 2>&1 ||
-		t_fail "down --purge n$i" "$(cat "$T/down.out")"
-done
-left=""
-for i in 1 2 3; do
-	w=$(ifname "$i")
-	ip -n "$P-n$i" link show "$w" >/dev/null 2>&1 && left+=" link:$w"
-	ip -n "$P-n$i" route | grep -q "dev $w" && left+=" routes:$w"
-	ip -n "$P-n$i" -6 route | grep -q "dev $w" && left+=" routes6:$w"
-	node "$i" nft list table inet veilnet-mesh >/dev/null 2>&1 && left+=" table:n$i"
-	[[ -e /var/run/wireguard/$w.sock ]] && left+=" socket:$w"
-	[[ -e /run/veilnet/mesh-$w.pid ]] && left+=" pidfile:$w"
-	pgrep -f "wireguard-go $w\$" >/dev/null && left+=" process:$w"
-done
-if [[ -z $left ]]; then t_pass "down --purge leaves nothing"; else t_fail "down --purge leaves nothing" "$left"; fi
+mesh_purge_check "$P" 1 2 3
 t_check_not "the private keys are in no output" grep -rqF -e "$(cat "$T/n1.key")" -e "$(cat "$T/n2.key")" \
 	"$T/up.out" "$T/up.err" "$T/watch.out" "$T/watch.err" "$T/down.out"
 

@@ -15,6 +15,7 @@
 #     pod network is guarded), pod to pod on one node still flows;
 #   - down --purge leaves nothing.
 source "$(dirname "$0")/../lib.sh"
+source "$VN_ROOT/tests/mesh/lib.sh"
 
 C=vnmc
 MESH=$VN_BUILD/veilnet-mesh
@@ -329,20 +330,6 @@ capture stop
 t_check_not "after down, no plaintext from pod c on the underlay" plaintext_seen
 
 # ---- down --purge leaves nothing ----
-for i in 1 2 3; do
-	node "$i" "$MESH" down --purge --ifname "$(ifname "$i")" >"$T/down.out" 2>&1 ||
-		t_fail "down --purge n$i" "$(cat "$T/down.out")"
-done
-left=""
-for i in 1 2 3; do
-	w=$(ifname "$i")
-	ip -n "$C-n$i" link show "$w" >/dev/null 2>&1 && left+=" link:$w"
-	ip -n "$C-n$i" route | grep -q "dev $w" && left+=" routes:$w"
-	node "$i" nft list table inet veilnet-mesh >/dev/null 2>&1 && left+=" table:n$i"
-	[[ -e /var/run/wireguard/$w.sock ]] && left+=" socket:$w"
-	[[ -e /run/veilnet/mesh-$w.pid ]] && left+=" pidfile:$w"
-	pgrep -f "wireguard-go $w\$" >/dev/null && left+=" process:$w"
-done
-if [[ -z $left ]]; then t_pass "down --purge leaves nothing"; else t_fail "down --purge leaves nothing" "$left"; fi
+mesh_purge_check "$C" 1 2 3
 
 t_done
