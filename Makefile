@@ -34,6 +34,14 @@ LD_STATIC  := -Wl,-Bstatic
 LD_DYNAMIC := -Wl,-Bdynamic
 LIB_SRCS := $(wildcard lib/*.c)
 
+# The CNI plugin is linked against musl (plugin/musl-libs.sh builds the
+# libraries it needs); VEILNET_LIBC=glibc links it against static glibc
+# instead, for a machine without access to Debian's source packages.
+VEILNET_LIBC ?= musl
+MUSL_CC  ?= musl-gcc
+MUSL_DIR := $(BUILD)/musl
+MUSL_BASEFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-pie -Iinclude -isystem $(MUSL_DIR)/include -MMD -MP
+
 MODULES  := plugin netpol overlay netns-harness
 PROGS    :=
 UNIT_TESTS :=
@@ -59,6 +67,17 @@ $(BUILD)/libveilnet.a: $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 $(BUILD)/san/libveilnet.a: $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRCS))
 	$(AR) rcs $@ $^
 
+$(MUSL_DIR)/.built: plugin/musl-libs.sh
+	bash plugin/musl-libs.sh $(MUSL_DIR)
+	@touch $@
+
+$(MUSL_DIR)/obj/%.o: %.c | $(MUSL_DIR)/.built
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) $(CFLAGS) $(MUSL_BASEFLAGS) -c -o $@ $<
+
+$(MUSL_DIR)/libveilnet.a: $(patsubst %.c,$(MUSL_DIR)/obj/%.o,$(LIB_SRCS))
+	$(AR) rcs $@ $^
+
 # Unit tests of lib/ itself: tests/unit/lib/test_*.c
 LIB_TESTS := $(patsubst tests/unit/lib/%.c,$(BUILD)/san/tests/lib/%,$(wildcard tests/unit/lib/test_*.c))
 $(BUILD)/san/tests/lib/%: tests/unit/lib/%.c $(BUILD)/san/libveilnet.a
@@ -75,7 +94,9 @@ UNIT_TESTS += $(LIB_TESTS)
 # all of LIB_PKGS), <dir>_STATIC (packages whose static archive the
 # program links, so that the loader has fewer shared objects to map at
 # each start), <dir>_LDFLAGS, and <dir>_FULLY_STATIC = yes for a program
-# linked as one static-pie executable (every package's static archive).
+# linked as one static-pie executable (every package's static archive), or
+# <dir>_LIBC = musl for one linked statically against musl and the
+# archives <dir>_MUSL_LIBS.
 define module_rules
 $(1)_SRCS := $$(filter-out $(1)/main.c,$$(wildcard $(1)/*.c))
 $(1)_OBJS := $$(patsubst %.c,$(BUILD)/obj/%.o,$$($(1)_SRCS))
@@ -86,8 +107,14 @@ $(1)_PROG_LIBS = $$(if $$($(1)_FULLY_STATIC),-static-pie $$(call pkglibs,--stati
 	$$($(1)_LIB_PKGS)) $$($(1)_LDLIBS),$$(if $$($(1)_STATIC),$$(LD_STATIC) \
 	$$(call pkglibs,$$($(1)_STATIC)) $$(LD_DYNAMIC)) $$($(1)_LIBS))
 ifneq ($$($(1)_PROG),)
+ifeq ($$($(1)_LIBC),musl)
+$(BUILD)/$$($(1)_PROG): $$(patsubst %.c,$(MUSL_DIR)/obj/%.o,$(1)/main.c $$($(1)_SRCS)) \
+		$(MUSL_DIR)/libveilnet.a
+	$$(MUSL_CC) -static $$(LDFLAGS) $$($(1)_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $$($(1)_MUSL_LIBS)
+else
 $(BUILD)/$$($(1)_PROG): $(BUILD)/obj/$(1)/main.o $$($(1)_OBJS) $(BUILD)/libveilnet.a
 	$$(CC) $$(LDFLAGS) $$($(1)_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $$($(1)_PROG_LIBS)
+endif
 PROGS += $(BUILD)/$$($(1)_PROG)
 endif
 $(1)_TESTS := $$(patsubst tests/unit/$(1)/%.c,$(BUILD)/san/tests/$(1)/%,$$(wildcard tests/unit/$(1)/test_*.c))
@@ -137,7 +164,7 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(MUSL_DIR)/src -prune -o -name '*.d' -print 2>/dev/null)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -40,7 +40,7 @@ void cnt_stats_of(uint64_t *ns, size_t n, struct cnt_stats *s)
 /* Shared with worker processes. */
 struct samples {
 	uint64_t *ns;		/* [pods] latency of each op */
-	long *rss;		/* [pods] ru_maxrss (KiB) of each op */
+	long *rss;		/* [pods] peak RSS (KiB) of each op, in an RSS pass */
 	int *status;		/* [pods] exit status, -1: could not run */
 };
 
@@ -50,9 +50,11 @@ struct phase {
 	double ops;		/* operations per second (wall clock) */
 };
 
-/* Peak RSS (ru_maxrss) of single invocations, KiB. */
+/* Peak RSS of single plugin processes, KiB, measured apart from the
+ * timings (traced, see peak.h) over the first RSS_PODS pods. */
+#define RSS_PODS 20u
 struct rss {
-	long median_kb;		/* the largest median of any phase */
+	long median_kb;		/* the largest median of any operation */
 	long max_kb;		/* the largest of all */
 };
 
@@ -85,8 +87,10 @@ static void pod_name(const struct bench *b, unsigned int i, char *buf, size_t le
 	snprintf(buf, len, "%s-p%u", b->o->netns_prefix, i);
 }
 
-/* Runs op for pod i of net; stores the sample. */
-static void one_op(struct bench *b, const struct cnt_net *net, enum cnt_cmd op, unsigned int i)
+/* Runs op for pod i of net (peak: traced, for its peak RSS); stores the
+ * sample. */
+static void one_op(struct bench *b, const struct cnt_net *net, enum cnt_cmd op, unsigned int i,
+		   bool peak)
 {
 	char cid[64], netns[PATH_MAX], args[320], uid[40];
 	struct cnt_out out = {0};
@@ -99,7 +103,7 @@ static void one_op(struct bench *b, const struct cnt_net *net, enum cnt_cmd op, 
 	snprintf(uid, sizeof(uid), "00000000-0000-4000-8000-%012u", i);
 	cnt_k8s_args(args, sizeof(args), "bench", cid, cid, uid);
 	rt = (struct cnt_rt){.cid = cid, .netns = netns, .ifname = "eth0", .cni_args = args,
-			     .cni_path = b->cni_path, .cache_dir = b->cache};
+			     .cni_path = b->cni_path, .cache_dir = b->cache, .peak_rss = peak};
 	if (cnt_run(op, net, &rt, &out, &e)) {
 		fprintf(stderr, "cni-test bench: %s %s: %s\n", cnt_op_name(op), cid, e.details);
 		b->s.status[i] = -1;
@@ -121,10 +125,10 @@ static int cmp_long(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Folds n ru_maxrss samples (KiB, sorted in place) into r: the largest
- * median of any phase, and the largest sample. One run's peak RSS moves by
- * a 64 KiB fault-around window or two with where the loader put things, so
- * the median says what an invocation takes, the maximum the worst case. */
+/* Folds n peak RSS samples (KiB, sorted in place) into r: the largest
+ * median of any operation, and the largest sample. One run's peak RSS moves
+ * by a 64 KiB fault-around window or two with where the loader put things,
+ * so the median says what an invocation takes, the maximum the worst case. */
 static void rss_fold(struct rss *r, long *kb, size_t n)
 {
 	if (!n)
@@ -138,7 +142,7 @@ static void rss_fold(struct rss *r, long *kb, size_t n)
 
 /* Runs op over all pods with `workers` processes (1: in this process). */
 static int run_phase(struct bench *b, const struct cnt_net *net, enum cnt_cmd op,
-		     unsigned int workers, struct phase *ph, struct rss *rss)
+		     unsigned int workers, struct phase *ph)
 {
 	uint64_t t0 = now_ns(), wall;
 	int failed = 0, st;
@@ -146,14 +150,14 @@ static int run_phase(struct bench *b, const struct cnt_net *net, enum cnt_cmd op
 	memset(b->s.status, 0, sizeof(int) * b->pods);
 	if (workers <= 1) {
 		for (unsigned int i = 0; i < b->pods; i++)
-			one_op(b, net, op, i);
+			one_op(b, net, op, i, false);
 	} else {
 		for (unsigned int w = 0; w < workers; w++) {
 			pid_t pid = fork();
 
 			if (pid == 0) {
 				for (unsigned int i = w; i < b->pods; i += workers)
-					one_op(b, net, op, i);
+					one_op(b, net, op, i, false);
 				_exit(0);
 			}
 			if (pid < 0)
@@ -165,36 +169,57 @@ static int run_phase(struct bench *b, const struct cnt_net *net, enum cnt_cmd op
 	wall = now_ns() - t0;
 	for (unsigned int i = 0; i < b->pods; i++)
 		failed |= b->s.status[i] != 0;
-	rss_fold(rss, b->s.rss, b->pods);
 	cnt_stats_of(b->s.ns, b->pods, &ph->lat);
 	ph->ops = (double)b->pods / ((double)wall / 1e9);
 	return failed ? -1 : 0;
 }
 
-/* Times `n` runs of path with stdin in (VERSION, /bin/true). */
+/* ADD, CHECK and DEL of the first RSS_PODS pods, traced: their peak RSS. */
+static int rss_pass(struct bench *b, const struct cnt_net *net, struct rss *rss)
+{
+	static const enum cnt_cmd ops[3] = {CNT_ADD, CNT_CHECK, CNT_DEL};
+	unsigned int n = b->pods < RSS_PODS ? b->pods : RSS_PODS;
+	int failed = 0;
+
+	for (int k = 0; k < 3; k++) {
+		for (unsigned int i = 0; i < n; i++) {
+			one_op(b, net, ops[k], i, true);
+			failed |= b->s.status[i] != 0;
+		}
+		rss_fold(rss, b->s.rss, n);
+	}
+	return failed ? -1 : 0;
+}
+
+/* Runs path with stdin in (VERSION, /bin/true) b->pods times for the
+ * timings s, then RSS_PODS times traced for the peak RSS. */
 static int time_exec(struct bench *b, const char *path, const char *command, const char *in,
 		     struct cnt_stats *s, struct rss *rss)
 {
 	struct cnt_rt rt = {.cni_path = b->cni_path};
 	char **env = cnt_env_build(command, &rt);
+	unsigned int n_rss = b->pods < RSS_PODS ? b->pods : RSS_PODS;
 	struct vn_err e;
 	int rc = 0;
 
 	if (!env)
 		return -1;
-	for (unsigned int i = 0; i < b->pods && rc == 0; i++) {
+	for (unsigned int i = 0; i < b->pods + n_rss && rc == 0; i++) {
+		bool peak = i >= b->pods;
 		struct cnt_out out = {0};
 
-		rc = cnt_exec(path, env, in, strlen(in), &out, &e);
+		rc = cnt_exec(path, env, in, strlen(in), peak, &out, &e);
 		if (rc == 0 && out.status)
 			rc = -1;
-		b->s.ns[i] = out.ns;
-		b->s.rss[i] = out.maxrss_kb;
+		if (peak)
+			b->s.rss[i - b->pods] = out.maxrss_kb;
+		else
+			b->s.ns[i] = out.ns;
 		cnt_out_free(&out);
 	}
 	cnt_env_free(env);
 	cnt_stats_of(b->s.ns, b->pods, s);
-	rss_fold(rss, b->s.rss, b->pods);
+	rss_fold(rss, b->s.rss, n_rss);
 	return rc;
 }
 
@@ -203,22 +228,21 @@ static int bench_net(struct bench *b, const struct cnt_net *net, struct result *
 	static const enum cnt_cmd ops[3] = {CNT_ADD, CNT_CHECK, CNT_DEL};
 	char path[PATH_MAX], in[128];
 	struct vn_err e;
-	struct rss ignored = { 0 };
 
 	if (cnt_find_plugin(cnt_net_type(net, 0), b->cni_path, path, sizeof(path), &e)) {
 		fprintf(stderr, "cni-test bench: %s\n", e.details);
 		return -1;
 	}
 	snprintf(in, sizeof(in), "{\"cniVersion\":\"%s\"}", net->version);
-	if (time_exec(b, path, "VERSION", in, &r->version, &ignored))
+	if (time_exec(b, path, "VERSION", in, &r->version, &r->rss))
 		return -1;
 	for (int k = 0; k < 3; k++)
-		if (run_phase(b, net, ops[k], 1, &r->seq[k], &r->rss))
+		if (run_phase(b, net, ops[k], 1, &r->seq[k]))
 			return -1;
 	for (int k = 0; k < 3; k++)
-		if (run_phase(b, net, ops[k], b->o->workers, &r->par[k], &r->rss))
+		if (run_phase(b, net, ops[k], b->o->workers, &r->par[k]))
 			return -1;
-	return 0;
+	return rss_pass(b, net, &r->rss);
 }
 
 static void label_of(const struct cnt_net *net, const char *given, char *buf, size_t len)
@@ -270,8 +294,8 @@ static void print_table(const struct bench *b, const struct result *r, int n,
 	char what[96];
 
 	uname(&u);
-	printf("\n%u pods, %u parallel workers, %ld CPUs, Linux %s. Latency = fork+exec+run of "
-	       "the plugin, as seen by the runtime.\n\n", b->pods, b->o->workers,
+	printf("\n%u pods, %u parallel workers, %ld CPUs, Linux %s. Latency = spawn (vfork+exec, "
+	       "as Go's os/exec does) and run of the plugin, as seen by the runtime.\n\n", b->pods, b->o->workers,
 	       sysconf(_SC_NPROCESSORS_ONLN), u.release);
 	if (ref)
 		printf("| | %s | %s | ratio |\n|---|---:|---:|---:|\n", r[0].label, ref->label);
@@ -293,10 +317,10 @@ static void print_table(const struct bench *b, const struct result *r, int n,
 		}
 	}
 	row_ms("VERSION median", r[0].version.median_ms, ref ? &ref->version.median_ms : NULL);
-	row_rss("peak RSS of one invocation, median", r[0].rss.median_kb,
+	row_rss("peak RSS of one plugin process, median", r[0].rss.median_kb,
 		ref ? &ref->rss.median_kb : NULL);
-	row_rss("peak RSS of one invocation, largest", r[0].rss.max_kb, ref ? &ref->rss.max_kb : NULL);
-	printf("\nFloor: fork+exec of /bin/true from the same driver: median %.2f ms, p99 %.2f ms, "
+	row_rss("peak RSS of one plugin process, largest", r[0].rss.max_kb, ref ? &ref->rss.max_kb : NULL);
+	printf("\nFloor: spawn of /bin/true from the same driver: median %.2f ms, p99 %.2f ms, "
 	       "peak RSS %.2f MB (median).\n", floor->median_ms, floor->p99_ms,
 	       (double)floor_rss->median_kb / 1024);
 	if (ref)

@@ -1,7 +1,9 @@
 /* bench.h - `cni-test bench`: ADD, CHECK and DEL latency of a plugin over
  * many pods, sequential and with parallel workers, next to a reference
- * plugin run by the same code. Only the plugin's fork-exec-run-exit time
- * is measured (cnt_exec); configs and the cache are prepared outside it.
+ * plugin run by the same code. Only the plugin's spawn-run-exit time is
+ * measured (cnt_exec, spawning as Go's os/exec does); configs and the
+ * cache are prepared outside it. Peak RSS is measured apart, on a few
+ * traced invocations (peak.h).
  * Runs in its own namespaces (<prefix>-node, <prefix>-p<i>), removed at
  * the end. Prints a markdown table.
  */

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <veilnet/file.h>
 #include <veilnet/json.h>
 #include "cache.h"
+#include "peak.h"
 #include "result.h"
 #include "run.h"
 
@@ -125,22 +127,54 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void child(const char *path, char **env, int in_fd, int out_fd)
+/* Starts path with stdin from in_fd and stdout to out_fd, the way Go's
+ * os/exec (containerd, CRI-O, podman) does: posix_spawn is a vfork-style
+ * clone that shares the parent's memory until the exec, instead of
+ * copying its page tables as fork does. Returns 0 or an errno. */
+static int spawn(const char *path, char **env, int in_fd, int out_fd, pid_t *pid)
 {
 	char *argv[] = {(char *)path, NULL};
+	posix_spawn_file_actions_t fa;
+	int err;
 
-	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
-		_exit(127);
-	execve(path, argv, env);
-	_exit(127);
+	err = posix_spawn_file_actions_init(&fa);
+	if (err)
+		return err;
+	err = posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+	if (!err)
+		err = posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+	if (!err)
+		err = posix_spawn(pid, path, &fa, NULL, argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	return err;
 }
 
-int cnt_exec(const char *path, char **env, const char *in, size_t in_len,
+/* Reaps the child started by spawn (peak: by peak_spawn, whose peak RSS
+ * goes to *hwm_kb). Returns 0 or an errno; a traced child that could not
+ * be followed is killed. */
+static int reap(pid_t pid, bool peak, int *st, long *hwm_kb)
+{
+	int err = 0;
+
+	*hwm_kb = 0;
+	if (peak) {
+		if (peak_wait(pid, st, hwm_kb) == 0)
+			return 0;
+		err = errno;
+		kill(pid, SIGKILL);
+	}
+	while (waitpid(pid, st, 0) < 0)
+		if (errno != EINTR)
+			return err ? err : errno;
+	return err;
+}
+
+int cnt_exec(const char *path, char **env, const char *in, size_t in_len, bool peak,
 	     struct cnt_out *o, struct vn_err *e)
 {
-	int in_fd, outp[2], st;
-	struct rusage ru;
+	int in_fd, outp[2], st, err;
 	uint64_t t0;
+	long hwm;
 	pid_t pid;
 	char *out;
 
@@ -151,28 +185,33 @@ int cnt_exec(const char *path, char **env, const char *in, size_t in_len,
 		close(in_fd);
 		return vn_errf(e, VN_E_IO, "I/O error", "pipe: %s", strerror(errno));
 	}
+	if (peak)	/* its output is read after it exited */
+		fcntl(outp[0], F_SETPIPE_SZ, PEAK_PIPE_SIZE);
 	t0 = now_ns();
-	pid = fork();
-	if (pid == 0)
-		child(path, env, in_fd, outp[1]);
+	err = peak ? peak_spawn(path, env, in_fd, outp[1], &pid)
+		   : spawn(path, env, in_fd, outp[1], &pid);
 	close(in_fd);
 	close(outp[1]);
-	if (pid < 0) {
+	if (!err && peak)
+		err = reap(pid, peak, &st, &hwm);
+	if (err) {
 		close(outp[0]);
-		return vn_errf(e, VN_E_IO, "I/O error", "fork: %s", strerror(errno));
+		return vn_errf(e, VN_E_IO, "I/O error", "execute %s: %s", path, strerror(err));
 	}
 	out = vn_read_fd(outp[0], &o->len, e);
 	close(outp[0]);
-	while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
-		;
+	if (!peak && (err = reap(pid, false, &st, &hwm))) {
+		free(out);
+		return vn_errf(e, VN_E_IO, "I/O error", "wait for %s: %s", path, strerror(err));
+	}
 	o->ns += now_ns() - t0;
 	if (!out)
 		return -1;
 	free(o->out);
 	o->out = out;
 	o->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	if (ru.ru_maxrss > o->maxrss_kb)
-		o->maxrss_kb = ru.ru_maxrss;
+	if (hwm > o->maxrss_kb)
+		o->maxrss_kb = hwm;
 	o->runs++;
 	return 0;
 }
@@ -202,7 +241,7 @@ static int run_type(const char *command, const char *type, const char *cni_path,
 		cnt_env_free(env);
 		return vn_errf(e, VN_E_IO, "I/O error", "out of memory");
 	}
-	rc = cnt_exec(path, env, text, strlen(text), o, e);
+	rc = cnt_exec(path, env, text, strlen(text), env_rt->peak_rss, o, e);
 	free(text);
 	cnt_env_free(env);
 	return rc;

@@ -47,6 +47,7 @@ struct cnt_rt {
 	const json_t *runtime_config;	/* capability args, or NULL */
 	const json_t *prev;		/* prevResult for CHECK/DEL instead of the cache */
 	const json_t *valid;		/* valid-attachments for GC instead of the cache */
+	bool peak_rss;			/* run plugins traced for their peak RSS (peak.h) */
 };
 
 /* The outcome of an operation. */
@@ -55,8 +56,8 @@ struct cnt_out {
 	size_t len;
 	int status;		/* its exit status; 128+N if killed by signal N */
 	const char *type;	/* the type of the last plugin run (borrowed) */
-	uint64_t ns;		/* time from fork to reaping, summed over plugins */
-	long maxrss_kb;		/* largest ru_maxrss of one invocation (and children) */
+	uint64_t ns;		/* time from spawn to reaping, summed over plugins */
+	long maxrss_kb;		/* largest peak RSS of one plugin process (peak_rss) */
 	int runs;		/* number of plugin invocations */
 };
 
@@ -71,9 +72,10 @@ char **cnt_env_build(const char *command, const struct cnt_rt *rt);
 void cnt_env_free(char **env);
 
 /* Runs the plugin at path with env and stdin input; adds to o (out is
- * replaced, ns/maxrss/runs accumulate). Returns 0 when the plugin ran
- * (whatever its status), -1 with e set when it could not be run. */
-int cnt_exec(const char *path, char **env, const char *in, size_t in_len,
+ * replaced, ns/maxrss/runs accumulate). peak: traced, for its peak RSS
+ * (peak.h); otherwise spawned as Go's os/exec does. Returns 0 when the
+ * plugin ran (whatever its status), -1 with e set when it could not be run. */
+int cnt_exec(const char *path, char **env, const char *in, size_t in_len, bool peak,
 	     struct cnt_out *o, struct vn_err *e);
 
 /* Runs operation op (CNT_ADD .. CNT_VERSION) over the network. Returns 0
