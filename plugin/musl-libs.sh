@@ -4,9 +4,9 @@
 # the kernel's UAPI headers under OUT/include.
 #
 # Why: the plugin is exec'd once per pod verb. glibc's static start-up
-# probes the CPU with ~90 cpuid instructions, and in a VM every cpuid is a
-# trap to the hypervisor (~7 us here): 0.7 ms of every invocation. musl
-# starts with none. Debian ships no musl builds of jansson or libnl-3, so
+# probes the CPU with 41 cpuid instructions, each a trap to the hypervisor
+# in a VM (~7 us here), and touches ~20 more pages than musl's, which runs
+# none: ~0.7 ms of every invocation on the bench VM. Debian ships no musl builds of jansson or libnl-3, so
 # they are built here from Debian's own source packages, at the version of
 # the -dev packages installed (same code, other libc). Debian's patches
 # only touch symbol versioning and config paths, which a static archive
@@ -78,9 +78,12 @@ fetch_source() {
 	if [[ ! -d $dir ]]; then
 		(cd "$src_dir" && apt_private source --download-only "$name=$version") \
 			>>"$out/fetch.log" 2>&1 ||
-			die "cannot download Debian's source of $name $version (see $out/fetch.log)"
-		dpkg-source --skip-patches -x "$src_dir/${name}_$plain.dsc" "$dir" \
+			die "cannot download Debian's source of $name $version (see $out/fetch.log;" \
+				"make VEILNET_LIBC=glibc builds the plugin without it)"
+		rm -rf "$dir.part"
+		dpkg-source --skip-patches -x "$src_dir/${name}_$plain.dsc" "$dir.part" \
 			>>"$out/fetch.log" 2>&1 || die "cannot unpack $name $version (see $out/fetch.log)"
+		mv "$dir.part" "$dir"
 	fi
 	echo "$dir"
 }
@@ -116,7 +119,8 @@ main() {
 	link_kernel_headers
 	write_src_sources
 	apt_private update >"$out/fetch.log" 2>&1 ||
-		die "apt-get update of the deb-src lists failed (see $out/fetch.log)"
+		die "apt-get update of the deb-src lists failed (see $out/fetch.log;" \
+			"make VEILNET_LIBC=glibc builds the plugin without them)"
 	build_jansson "$(fetch_source libjansson-dev)"
 	build_libnl "$(fetch_source libnl-3-dev)"
 	echo "musl-libs: jansson and libnl-3 built for musl in $out"
