@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,21 +10,42 @@
 #include <unistd.h>
 #include "peak.h"
 
-int peak_spawn(const char *path, char **env, int in_fd, int out_fd, pid_t *pid)
+/* The child's side: stdin, stdout, traced, exec. On failure the errno
+ * goes to err_fd (closed by a successful exec). */
+static void child(const char *path, char **env, int in_fd, int out_fd, int err_fd)
 {
 	char *argv[] = {(char *)path, NULL};
+	int err;
 
-	*pid = fork();
-	if (*pid < 0)
-		return errno;
-	if (*pid == 0) {
-		if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
-		    ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0)
-			_exit(127);
+	if (dup2(in_fd, 0) >= 0 && dup2(out_fd, 1) >= 0 &&
+	    ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0)
 		execve(path, argv, env);	/* stops with SIGTRAP once it ran */
-		_exit(127);
-	}
-	return 0;
+	err = errno;
+	if (write(err_fd, &err, sizeof(err)) != sizeof(err))
+		err = 0;	/* the parent only sees exit status 127 then */
+	_exit(127);
+}
+
+int peak_spawn(const char *path, char **env, int in_fd, int out_fd, pid_t *pid)
+{
+	int fds[2], err = 0;
+	ssize_t n;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return errno;
+	*pid = fork();
+	if (*pid == 0)
+		child(path, env, in_fd, out_fd, fds[1]);
+	if (*pid < 0)
+		err = errno;
+	close(fds[1]);
+	while (*pid > 0 && (n = read(fds[0], &err, sizeof(err))) < 0 && errno == EINTR)
+		;
+	close(fds[0]);
+	if (*pid > 0 && err)	/* it could not exec: reap it */
+		while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	return err;
 }
 
 /* VmHWM of process pid, KiB; 0 if it cannot be read. */

@@ -21,7 +21,8 @@
 #define PEAK_PIPE_SIZE (1 << 20)
 
 /* Starts path (argv {path}, env) with stdin in_fd and stdout out_fd, traced.
- * Returns 0 with *pid set, or an errno. */
+ * Returns 0 with *pid set, or an errno (also when the exec failed: the
+ * child is reaped then). */
 int peak_spawn(const char *path, char **env, int in_fd, int out_fd, pid_t *pid);
 
 /* Lets the traced child run to its end and reaps it. Returns 0 with its

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <ftw.h>
@@ -459,6 +460,70 @@ static void chain_runs_like_a_runtime(void **state)
 	cnt_net_free(&n);
 }
 
+/* Runs the script text as a plugin (VERSION, stdin "{}"); peak as cnt_exec. */
+static int run_script(const char *name, const char *text, bool peak, struct cnt_out *o,
+		      struct vn_err *e)
+{
+	struct cnt_rt rt = {.cni_path = tmpdir};
+	char path[256], **env = cnt_env_build("VERSION", &rt);
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	assert_int_equal(vn_write_atomic(path, text, strlen(text), 0755, e), 0);
+	assert_non_null(env);
+	rc = cnt_exec(path, env, "{}", 2, peak, o, e);
+	cnt_env_free(env);
+	return rc;
+}
+
+/* Traced, a plugin's peak RSS is its own: a shell that holds 8 MB in a
+ * variable shows at least that, one that does not much less; spawned,
+ * none is reported. Both ways the output is read whole. */
+static void peak_rss_is_the_plugins_own(void **state)
+{
+	static const char small[] = "#!/bin/sh\ncat >/dev/null\necho '{\"cniVersion\":\"1.1.0\"}'\n";
+	static const char big[] = "#!/bin/sh\ncat >/dev/null\n"
+				  "x=$(head -c 8000000 /dev/zero | tr '\\0' a)\n"
+				  "echo \"{\\\"cniVersion\\\":\\\"1.1.0\\\",\\\"n\\\":${#x}}\"\n";
+	struct cnt_out o = {0};
+	struct vn_err e = {0};
+
+	(void)state;
+	assert_int_equal(run_script("small", small, true, &o, &e), 0);
+	assert_int_equal(o.status, 0);
+	assert_string_equal(o.out, "{\"cniVersion\":\"1.1.0\"}\n");
+	assert_true(o.maxrss_kb > 0 && o.maxrss_kb < 4000);
+	cnt_out_free(&o);
+
+	assert_int_equal(run_script("big", big, true, &o, &e), 0);
+	assert_int_equal(o.status, 0);
+	assert_non_null(strstr(o.out, "\"n\":8000000"));
+	assert_true(o.maxrss_kb >= 7800);	/* 8,000,000 bytes are 7,812 KiB */
+	cnt_out_free(&o);
+
+	assert_int_equal(run_script("big", big, false, &o, &e), 0);
+	assert_non_null(strstr(o.out, "\"n\":8000000"));
+	assert_int_equal(o.maxrss_kb, 0);
+	cnt_out_free(&o);
+}
+
+/* A plugin that cannot be executed is cni-test's error, either way. */
+static void unrunnable_plugin_is_an_error(void **state)
+{
+	static const char broken[] = "#!/nonexistent/interpreter\n";
+	struct cnt_out o = {0};
+	struct vn_err e = {0};
+
+	(void)state;
+	for (int peak = 0; peak < 2; peak++) {
+		assert_int_equal(run_script("broken", broken, peak, &o, &e), -1);
+		assert_non_null(strstr(e.details, "execute "));
+		assert_non_null(strstr(e.details, "No such file or directory"));
+		assert_int_equal(o.runs, 0);
+	}
+	cnt_out_free(&o);
+}
+
 static void failure_stops_the_chain(void **state)
 {
 	static const char failing[] =
@@ -703,6 +768,8 @@ int main(void)
 		cmocka_unit_test(env_has_six_vars),
 		cmocka_unit_test_setup_teardown(cache_round_trip, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(chain_runs_like_a_runtime, make_tmp, remove_tmp),
+		cmocka_unit_test_setup_teardown(peak_rss_is_the_plugins_own, make_tmp, remove_tmp),
+		cmocka_unit_test_setup_teardown(unrunnable_plugin_is_an_error, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(failure_stops_the_chain, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(gc_status_version, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(teardown_after_failed_add, make_tmp, remove_tmp),
