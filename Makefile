@@ -29,6 +29,9 @@ BASEFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -MMD -MP
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZFLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 
+# The test suites find the programs through VN_BUILD (default build/).
+export VN_BUILD := $(abspath $(BUILD))
+
 LIB_PKGS := libmnl libnftnl jansson libnl-3.0
 LD_STATIC  := -Wl,-Bstatic
 LD_DYNAMIC := -Wl,-Bdynamic
