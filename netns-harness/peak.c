@@ -29,7 +29,6 @@ static void child(const char *path, char **env, int in_fd, int out_fd, int err_f
 int peak_spawn(const char *path, char **env, int in_fd, int out_fd, pid_t *pid)
 {
 	int fds[2], err = 0;
-	ssize_t n;
 
 	if (pipe2(fds, O_CLOEXEC))
 		return errno;
@@ -39,8 +38,8 @@ int peak_spawn(const char *path, char **env, int in_fd, int out_fd, pid_t *pid)
 	if (*pid < 0)
 		err = errno;
 	close(fds[1]);
-	while (*pid > 0 && (n = read(fds[0], &err, sizeof(err))) < 0 && errno == EINTR)
-		;
+	while (*pid > 0 && read(fds[0], &err, sizeof(err)) < 0 && errno == EINTR)
+		;	/* EOF (err stays 0): the exec closed the pipe */
 	close(fds[0]);
 	if (*pid > 0 && err)	/* it could not exec: reap it */
 		while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -193,7 +192,7 @@ int cnt_exec(const char *path, char **env, const char *in, size_t in_len, bool p
 	close(in_fd);
 	close(outp[1]);
 	if (!err && peak)
-		err = reap(pid, peak, &st, &hwm);
+		err = reap(pid, true, &st, &hwm);	/* before reading: see peak.h */
 	if (err) {
 		close(outp[0]);
 		return vn_errf(e, VN_E_IO, "I/O error", "execute %s: %s", path, strerror(err));
