@@ -174,11 +174,17 @@ static int run_phase(struct bench *b, const struct cnt_net *net, enum cnt_cmd op
 	return failed ? -1 : 0;
 }
 
+/* How many invocations of each operation are traced for the peak RSS. */
+static unsigned int rss_runs(const struct bench *b)
+{
+	return b->pods < RSS_PODS ? b->pods : RSS_PODS;
+}
+
 /* ADD, CHECK and DEL of the first RSS_PODS pods, traced: their peak RSS. */
 static int rss_pass(struct bench *b, const struct cnt_net *net, struct rss *rss)
 {
 	static const enum cnt_cmd ops[3] = {CNT_ADD, CNT_CHECK, CNT_DEL};
-	unsigned int n = b->pods < RSS_PODS ? b->pods : RSS_PODS;
+	unsigned int n = rss_runs(b);
 	int failed = 0;
 
 	for (int k = 0; k < 3; k++) {
@@ -198,7 +204,7 @@ static int time_exec(struct bench *b, const char *path, const char *command, con
 {
 	struct cnt_rt rt = {.cni_path = b->cni_path};
 	char **env = cnt_env_build(command, &rt);
-	unsigned int n_rss = b->pods < RSS_PODS ? b->pods : RSS_PODS;
+	unsigned int n_rss = rss_runs(b);
 	struct vn_err e;
 	int rc = 0;
 
